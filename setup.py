@@ -24,12 +24,12 @@ if missing: sys.exit(f"settings.ini: missing keys {missing}")
 if not ((3, 9) <= sys.version_info[:2] <= (3, 11)):
     sys.exit(f"tinymatch needs Python 3.9-3.11 (TensorFlow 2.15); this is {sys.version.split()[0]}")
 
-licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+licenses = {"apache2": "Apache-2.0"}
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable",
             "6 - Mature", "7 - Inactive"]
 py_versions = ["3.9", "3.10", "3.11"]
 min_python = cfg["min_python"]
-lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
+lic = licenses.get(cfg["license"].lower(), cfg["license"])
 
 
 def read_requirements(name):
@@ -43,13 +43,13 @@ dev_requirements = cfg.get("dev_requirements", "").split()
 
 setuptools.setup(
     name=cfg["lib_name"],
-    license=lic[0],
+    license=lic,
     classifiers=["Development Status :: " + statuses[int(cfg["status"])],
                  "Intended Audience :: " + cfg["audience"].title(),
                  "Natural Language :: " + cfg["language"].title()]
     + ["Programming Language :: Python :: " + o
        for o in py_versions[py_versions.index(min_python):]]
-    + (["License :: " + lic[1]] if lic[1] else []),
+    ,
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["tinymatch", "tinymatch.*"]),
     include_package_data=True,
