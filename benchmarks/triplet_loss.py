@@ -1,0 +1,125 @@
+"""Forward+backward time of tfa's semi-hard triplet loss vs tinymatch's exact O(B^2 log B) one.
+
+Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1024]
+Writes benchmarks/results/triplet_loss.json (atomically).
+"""
+from __future__ import annotations
+import argparse, functools, os, platform, statistics, sys, time
+from pathlib import Path
+
+import numpy as np
+import tinymatch
+from tinymatch.core import quiet_tensorflow, write_json
+tf = quiet_tensorflow()
+import tensorflow_addons as tfa
+from tinymatch.losses import semi_hard_triplet_loss
+
+RESULTS = Path(__file__).resolve().parent / "results" / "triplet_loss.json"
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
+    except OSError: pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__,
+            "platform": platform.platform(), "load_average_1_5_15": os.getloadavg()}
+
+
+def available_memory_bytes() -> int:
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable"): return int(line.split()[1]) * 1024
+    except OSError: pass
+    return 0
+
+
+def make_step(loss_fn):
+    @tf.function(reduce_retracing=True)
+    def step(labels, embeddings):
+        with tf.GradientTape() as tape:
+            tape.watch(embeddings)
+            loss = loss_fn(labels, embeddings, margin=1.0)
+        return loss, tape.gradient(loss, embeddings)
+    return step
+
+
+def run_once(step, labels, embeddings) -> tuple[float, tuple]:
+    t0 = time.perf_counter()
+    out = step(labels, embeddings)
+    out = tuple(o.numpy() for o in out)
+    return time.perf_counter() - t0, out
+
+
+def time_steps(steps: dict, labels, embeddings, repeats: dict) -> dict:
+    "Interleaved timing (A, B, A, B, ...) so both losses see the same load from other processes"
+    for step in steps.values(): run_once(step, labels, embeddings)       # trace + warm up
+    times = {name: [] for name in steps}; outs = {}
+    for r in range(max(repeats.values())):
+        for name, step in steps.items():
+            if r < repeats[name]:
+                seconds, outs[name] = run_once(step, labels, embeddings)
+                times[name].append(seconds)
+    return {name: (times[name], outs[name]) for name in steps}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="B = 64, 256 only, fewer repeats")
+    parser.add_argument("--batches", type=int, nargs="*", default=None)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    batches = args.batches or ([64, 256] if args.quick else [64, 256, 1024])
+    repeats = 3 if args.quick else args.repeats
+    rng = np.random.default_rng(0)
+    fast_step, tfa_step = make_step(semi_hard_triplet_loss), make_step(tfa.losses.triplet_semihard_loss)
+    sort_step = make_step(functools.partial(semi_hard_triplet_loss, method="sort"))
+    rows = []
+    for batch in batches:
+        emb = rng.normal(size=(batch, args.dim)).astype("float32")
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        labels = np.repeat(np.arange(batch // 4), 4)[rng.permutation(batch)]   # 4 images per class
+        labels_t, emb_t = tf.constant(labels), tf.constant(emb)
+        need = 16 * batch ** 3          # tfa peaks at ~1.9 GiB above baseline for B=512 (B^3 tiles and masks)
+        run_tfa = need <= 0.9 * available_memory_bytes()
+        steps = {"fast": fast_step, "fast_sort": sort_step, **({"tfa": tfa_step} if run_tfa else {})}
+        timed = time_steps(steps, labels_t, emb_t, {"fast": repeats, "fast_sort": repeats,
+                                                    "tfa": repeats if batch <= 256 else min(repeats, 3)})  # tfa: ~20 s, ~15 GiB per call at 1024
+        fast_times, (fast_loss, fast_grad) = timed["fast"]
+        sort_times, (sort_loss, sort_grad) = timed["fast_sort"]
+        row = {"batch_size": batch, "dim": args.dim, "classes": batch // 4,
+               "fast_seconds": statistics.median(fast_times), "fast_times": fast_times, "fast_loss": float(fast_loss),
+               "fast_sort_seconds": statistics.median(sort_times), "fast_sort_times": sort_times}
+        if not run_tfa:
+            row.update(tfa_seconds=None, note=f"tfa skipped: needs ~{need / 2**30:.0f} GiB, "
+                                              f"{available_memory_bytes() / 2**30:.0f} GiB available")
+        else:
+            tfa_times, (tfa_loss, tfa_grad) = timed["tfa"]
+            row.update(tfa_seconds=statistics.median(tfa_times), tfa_times=tfa_times, tfa_loss=float(tfa_loss),
+                       speedup=statistics.median(tfa_times) / statistics.median(fast_times),
+                       speedup_sort=statistics.median(tfa_times) / statistics.median(sort_times),
+                       max_abs_grad_diff_sort=float(np.abs(sort_grad - tfa_grad).max()),
+                       max_abs_loss_diff=float(abs(fast_loss - tfa_loss)),
+                       max_abs_grad_diff=float(np.abs(fast_grad - tfa_grad).max()))
+        row["load_average_1min_after"] = os.getloadavg()[0]
+        rows.append(row)
+        print({k: v for k, v in row.items() if not k.endswith("_times")}, flush=True)
+    result = {"benchmark": "semi-hard triplet loss, forward + backward (tf.function, CPU)",
+              "variants": {"fast": "semi_hard_triplet_loss(method='auto'): masked (B, P, B) minimum here (P = 3)",
+                           "fast_sort": "semi_hard_triplet_loss(method='sort'): per-row sort + searchsorted, O(B^2 log B)",
+                           "tfa": "tfa.losses.triplet_semihard_loss, O(B^3)"},
+              "command": " ".join([Path(sys.executable).name, *sys.argv]),
+              "baseline": "tfa.losses.triplet_semihard_loss (the seed's loss), same run",
+              "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
+              "machine": machine_info(), "results": rows,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    write_json(RESULTS, result)
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

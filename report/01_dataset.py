@@ -1,0 +1,130 @@
+# %% [markdown]
+# ## Dataset
+
+# %% tags=["parameters"]
+profile = "smoke"
+home = None
+source = None
+figures = "figures"
+config_path = None
+hpt_config_path = None
+best_config_path = None
+final_training = {}
+synthetic = {}
+benchmarks_dir = None
+manifest_path = None
+force = False
+projector_classes = 10
+seed = 0
+
+# %%
+import time
+from IPython.display import Markdown, display
+from tinymatch.config import ExperimentConfig, load_experiment_config
+from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, split_index, load_dataset, split_counts,
+                            save_table, plot_class_distribution, image_mode_stats, plot_image_modes,
+                            plot_sample_grid, plot_triplets)
+if synthetic: ensure_synthetic_dataset(source, **synthetic)
+cfg = load_experiment_config(config_path) if config_path else ExperimentConfig("dataset", seed=seed)
+
+# %% [markdown]
+# ### The data
+#
+# Tiny ImageNet is a reduced ImageNet made for the Stanford CS231n visual recognition challenge: 200 classes
+# (WordNet ids such as `n01443537`, goldfish), each with 500 labelled training pictures and 50 labelled
+# validation pictures, all scaled down to 64 x 64 pixels. Its official test split has no public labels and
+# plays no part here. Small pictures of 200 varied object kinds make it a fair test of whether a matcher
+# trained with a triplet loss generalises beyond faces, while keeping runs affordable on a CPU.
+#
+# The archive is fetched (or taken from a local zip or folder), checked for a complete layout, and
+# indexed into one table row per labelled image:
+
+# %%
+t0 = time.time()
+root = prepare(source, home, progress=False)
+index = build_index(root)
+display(Markdown(f"Dataset folder `{root.name}`: **{index['class_id'].nunique()} classes**, "
+                 f"**{(index['official_split'] == 'train').sum():,}** official-train and "
+                 f"**{(index['official_split'] == 'val').sum():,}** official-val images "
+                 f"(prepared and indexed in {time.time() - t0:.1f} s)."))
+index.head(3)
+
+# %% [markdown]
+# ### How the data is split
+#
+# The official validation images form our **test** set. They are kept away from everything that shapes the
+# model: training, early stopping and the hyperparameter search all look at the other two splits only, so
+# the test scores are not tuned to the test images, even indirectly.
+#
+# The official training images are divided, class by class, into a **train** split and a **valid** split
+# (`validation_fraction` of each class). Dividing within each class keeps the class balance of the
+# original data in both parts; a fixed seed makes the division repeatable, so every trial of the search
+# and the final training see the same images. The validation split drives early stopping and the search's
+# objective.
+
+# %%
+df = load_dataset(cfg, source, home, progress=False)
+counts = split_counts(df)
+save_table(counts, "dataset/split_counts", figures)
+counts
+
+# %% [markdown]
+# ### Class balance
+#
+# A triplet loss with in-batch mining is sensitive to class balance: a class with few images gives few
+# anchor-positive pairs. The histogram counts, for the train split, how many classes have a given number of
+# images.
+
+# %%
+per_class = df[df["split"] == "train"].groupby("class_id").size()
+official = index[index["official_split"] == "train"].groupby("class_id").size()
+plot_class_distribution(df, "train", out_dir=figures);
+
+# %%
+display(Markdown(
+    (f"Every class has exactly **{per_class.min()}** train images. " if per_class.min() == per_class.max() else
+     f"Classes have between **{per_class.min()}** and **{per_class.max()}** train images (median {per_class.median():.0f}). ")
+    + (f"The official training split is balanced ({official.min()} pictures per class), so any spread could only "
+       "come from the split: a split drawn at random over the whole training set would give classes up to a few "
+       "dozen images more or less than their share, while the per-class split gives each class exactly its share. "
+       if official.min() == official.max() else
+       f"The official training split itself ranges from {official.min()} to {official.max()} pictures per class. ")
+    + ("No resampling is needed." if per_class.min() >= 0.8 * per_class.max() else
+       "The imbalance is large enough that class-balanced batches (a fixed number of images per class) matter.")))
+
+# %% [markdown]
+# ### Image modes
+#
+# Most files are colour JPEGs, but some are single-channel (grayscale). The extractors expect three
+# channels, so every image is converted to RGB when it is loaded (the channel is repeated): a grayscale
+# picture then looks to the model like a colour picture without colour. The counts come from the file
+# headers.
+
+# %%
+modes = image_mode_stats(index, progress=False)
+save_table(modes, "dataset/image_modes", figures)
+plot_image_modes(modes, out_dir=figures);
+modes
+
+# %% [markdown]
+# ### A look at the images
+#
+# A few images of randomly chosen classes from the train split, with their class names. At 64 x 64 pixels the
+# objects are often small, cropped or set against busy backgrounds, and images of one class vary widely in
+# viewpoint, scale and colour: the matcher has to see through these differences.
+
+# %%
+plot_sample_grid(df[df["split"] == "train"], n_classes=8, per_class=6, seed=seed, out_dir=figures);
+
+# %% [markdown]
+# ### Triplets
+#
+# Training works on triplets: an *anchor* image, a *positive* of the same class and a *negative* of another
+# class. The loss pulls the anchor towards the positive and pushes it away from the negative until the
+# negative is farther by a margin. The triplets are not drawn in advance: each training batch holds several
+# images of each of its classes, and the loss picks, for each anchor-positive pair, a negative inside the
+# batch that is farther than the positive but still within the margin (a *semi-hard* negative). Below are a few
+# valid triplets from the train split.
+
+# %%
+plot_triplets(df[df["split"] == "train"], n=4, seed=seed, out_dir=figures);

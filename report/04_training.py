@@ -1,0 +1,91 @@
+# %% [markdown]
+# ## Training the best configuration
+
+# %% tags=["parameters"]
+profile = "smoke"
+home = None
+source = None
+figures = "figures"
+config_path = None            # experiment YAML to train (default: best_config_path, written by the HPT section)
+hpt_config_path = None
+best_config_path = None
+final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10}
+synthetic = {}
+benchmarks_dir = None
+manifest_path = None
+force = False                 # retrain even if the model folder already holds this run
+projector_classes = 10
+seed = 0
+
+# %%
+import json
+from pathlib import Path
+import pandas as pd
+from IPython.display import Markdown, display
+from tinymatch.config import load_experiment_config
+from tinymatch.data import ensure_synthetic_dataset, save_table
+from tinymatch.model import load_feature_model
+from tinymatch.train import train, plot_learning_curve, model_summary_text, SUMMARY_FILE
+if synthetic: ensure_synthetic_dataset(source, **synthetic)
+cfg_file = config_path or best_config_path
+cfg = load_experiment_config(cfg_file).replace(**(final_training or {}))
+display(Markdown(f"Experiment `{cfg.experiment_name}` from `{Path(cfg_file).name}`: embedding dimension "
+                 f"**{cfg.embedding_dim}**, blocks **{cfg.intermediate_ff_block_units}**, dropout **{cfg.dropout}**, "
+                 f"up to {cfg.epochs} epochs with early-stopping patience {cfg.early_stopping_patience}."))
+
+# %% [markdown]
+# ### Procedure
+#
+# The head is trained with Adam (learning rate as configured), which keeps a running mean of each
+# weight's gradient (momentum) and of its square, and scales every weight's step by them: steps are
+# steady where gradients are consistent and cautious where they are noisy, with little tuning.
+#
+# Each batch holds a few images of each of many classes, so that every anchor has positives and the
+# semi-hard miner finds negatives inside the batch. After every epoch the loss on the validation split
+# is measured; when it has not improved for `early_stopping_patience` epochs training stops and the
+# weights of the best epoch are restored. Early stopping both guards against overfitting the training
+# images and bounds the cost of a run.
+#
+# Training runs on the cached extractor features, so an epoch costs a pass of the small head only. A
+# checkpoint after every epoch (weights, optimizer and random state, early-stopping state, history)
+# means a killed run resumes where it stopped; TensorBoard logs are written beside it. A model folder that
+# already holds this exact run is reused as it is; a changed configuration is retrained from scratch.
+
+# %%
+model_dir = train(cfg, home=home, source=source, force=force, retrain_if_changed=True)
+summary = json.loads((model_dir / SUMMARY_FILE).read_text())
+display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at epoch {summary['best_epoch']} of "
+                 f"{summary['epochs_run']} ({'stopped early' if summary['stopped_early'] else 'epoch limit reached'}), "
+                 f"{summary['seconds']:.0f} s of training on {summary['n_train']:,} train and "
+                 f"{summary['n_valid']:,} validation images."))
+
+# %% [markdown]
+# ### Learning curve
+#
+# Training and validation loss per epoch; the dashed line marks the epoch whose weights were kept.
+
+# %%
+fig = plot_learning_curve(model_dir, out_dir=figures)
+
+# %%
+history = pd.read_csv(model_dir / "history.csv")
+save_table(history, "training/history", figures)
+history.round(4).tail(10)
+
+# %% [markdown]
+# ### The trained FeatureModel
+#
+# The saved model maps a float RGB image (0-255) straight to its L2-normalised embedding: the frozen
+# extractor (its weights are counted as non-trainable) followed by the trained head.
+
+# %%
+feature_model = load_feature_model(model_dir)
+print(model_summary_text(feature_model, expand_nested=False))
+
+# %% [markdown]
+# ### TensorBoard
+#
+# The run's scalars and its hyperparameters are in TensorBoard format; browse them with:
+
+# %%
+display(Markdown(f"```bash\ntensorboard --logdir {Path(model_dir).parent.parent / 'logs' / cfg.experiment_name}\n```"))

@@ -1,0 +1,215 @@
+# %% [markdown]
+# ## ImageMatcher: evaluation
+
+# %% tags=["parameters"]
+profile = "smoke"
+home = None
+source = None
+figures = "figures"
+config_path = None            # experiment YAML of the evaluated model (default: best_config_path)
+hpt_config_path = None
+best_config_path = None
+final_training = {}
+synthetic = {}
+benchmarks_dir = None
+manifest_path = None
+force = False
+model_dir = None              # model folder; default TINYMATCH_HOME/models/<experiment>
+experiment = None             # experiment name; default the config's experiment_name
+raw_baseline = True           # compare with the raw extractor features (no training)
+projector_classes = 10        # classes shown in the 2D views
+projector_images = 2000       # test images exported to the TensorBoard projector
+seed = 0
+
+# %%
+import json, time
+from pathlib import Path
+import pandas as pd
+from IPython.display import Markdown, display
+import tinymatch
+from tinymatch.core import home_dir, figures_dir
+from tinymatch.config import load_experiment_config
+from tinymatch.data import load_dataset
+from tinymatch.matcher import (ImageMatcher, evaluate, results_table, extractor_features, find_prediction_example,
+                               plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table, FAR_LEVELS)
+from tinymatch.metrics import plot_score_distributions
+from tinymatch.projector import export_split, plot_embedding_2d
+
+cfg_file = config_path or best_config_path
+cfg = load_experiment_config(cfg_file) if cfg_file else None
+experiment = experiment or (cfg.experiment_name if cfg else None)
+model_dir = Path(model_dir) if model_dir else home_dir(home) / "models" / experiment
+matcher = ImageMatcher.load(model_dir)
+cfg = load_experiment_config(model_dir / "config.yaml")
+index = load_dataset(cfg, source=source, home=home)
+features = extractor_features(matcher, index, home)
+figures = figures_dir(figures)
+display(Markdown(f"Model folder `{model_dir.name}`: extractor **{cfg.feature_extractor}** at {cfg.image_size} px, "
+                 f"embedding of dimension **{cfg.embedding_dim}**, triplet margin {cfg.margin:g}."))
+
+# %% [markdown]
+# ### The end-to-end model
+#
+# A matcher answers one question: do these two images show the same kind of thing? The trained
+# FeatureModel maps an image to a point on the unit sphere; the ImageMatcher is the Siamese network built
+# around it. Both images of a pair go through the *same* FeatureModel (one set of weights, used twice),
+# and the output is the negative Euclidean distance between the two embeddings, a score in $[-2, 0]$:
+# the closer to zero, the more alike. A pair is declared a match when its score is at least a threshold.
+#
+# The summary below shows the pair input `(2, H, W, 3)`, the two slices, the shared FeatureModel (its
+# parameters counted once) and the distance layer.
+
+# %%
+matcher.model.summary(line_length=110)
+
+# %% [markdown]
+# ### A prediction example
+#
+# A first sanity check on data the model was trained on: among training images, a triplet (anchor,
+# positive of the same class, negative of another class) whose anchor-positive score should exceed the
+# anchor-negative score by the margin the triplet loss asked for.
+
+# %%
+example = find_prediction_example(matcher, index, split="train", margin=cfg.margin, seed=seed)
+fig = plot_prediction_example(example, figures)
+display(Markdown(f"Anchor-positive score **{example['anchor_positive_score']:.3f}**, anchor-negative score "
+                 f"**{example['anchor_negative_score']:.3f}**: the gap "
+                 f"{'reaches' if example['beats_margin'] else 'does not reach'} the margin {cfg.margin:g}."))
+
+# %% [markdown]
+# ### Evaluation on every test pair
+#
+# The study scored pairs with a generator that sent *both* images of every pair through the network,
+# which made all $\binom{n}{2}$ pairs of its test set unaffordable: it stopped after 32,000 pairs. Here each
+# test image is embedded once (the head applied to the cached extractor features, identical to running
+# the full model since the extractor is frozen) and every metric is computed exactly from the embedding
+# matrix, over **all** pairs.
+#
+# The decision threshold is chosen on the **validation** split, never on the test split: by default at
+# the equal error rate (false accepts as frequent as false rejects); the thresholds for the best F1 and
+# for a false-accept rate of $10^{-3}$ are stored beside it in `threshold.json`.
+
+# %%
+matcher.threshold = None           # calibrate afresh on the validation split
+ev = evaluate(matcher, index, split="test", home=home, features=features, rule="eer")
+matcher.save(model_dir, metrics={"split": "test", **ev.to_dict()})
+m = ev.metrics
+display(Markdown(f"**{m['n_images']:,}** test images of {m['n_classes']} classes: **{m['n_pairs']:,} pairs**, "
+                 f"scored in {sum(ev.seconds.values()):.1f} s in all. Threshold (EER on validation): "
+                 f"**{matcher.threshold:.4f}**."))
+pd.DataFrame([{"rule": k, "threshold": v} for k, v in matcher.calibration.items() if k in ("eer", "best_f1", "far")])
+
+# %% [markdown]
+# #### ROC curve and AUC
+#
+# The ROC curve traces the true-accept rate (matching pairs accepted) against the false-accept rate
+# (non-matching pairs accepted) as the threshold moves; the area under it is the probability that a random
+# matching pair scores higher than a random non-matching one (0.5 for guessing). The false-accept axis is
+# logarithmic: with a few hundred times more non-matching than matching pairs, the low false-accept end is
+# where a deployed matcher operates.
+
+# %%
+fig = plot_roc_curve(ev, figures)
+display(Markdown(f"AUC over all pairs: **{m['auc']:.4f}**; equal error rate **{m['eer']:.4f}**."))
+
+# %% [markdown]
+# How the two kinds of pairs spread along the distance axis (the score is minus this distance), with the
+# chosen threshold: everything left of the dashed line is declared a match.
+
+# %%
+fig = plot_score_distributions(ev.stats, figures, threshold=-matcher.threshold)
+
+# %% [markdown]
+# #### True-accept rate at fixed false-accept rates
+#
+# For each tolerated rate of false matches, the share of true matches still accepted (the threshold
+# is set on the test pairs themselves here, to describe the curve; the deployed threshold is the one
+# calibrated on validation).
+
+# %%
+tar_table = tar_far_table(ev)
+tar_table.to_csv(figures / "matcher" / "tar_at_far.csv", index=False)
+tar_table
+
+# %% [markdown]
+# #### Confusion matrix at the chosen threshold
+#
+# Counted over all test pairs. Non-matching pairs vastly outnumber matching ones (one class in
+# $C$ shares a label), so the rates in each row matter more than the raw counts.
+
+# %%
+fig = plot_confusion(ev, figures)
+
+# %% [markdown]
+# #### Retrieval
+#
+# The same embeddings used as a search index: each test image queries all the others. Precision@1 is
+# the share of queries whose nearest neighbour has their class; R-Precision is the precision among the
+# first $R$ neighbours, $R$ being the number of other images of the class; MAP@R averages precision over
+# the ranks of the correct ones within those $R$; Recall@K is the share of queries with at least one
+# image of their class among the first $K$.
+
+# %%
+retrieval = pd.DataFrame([{"metric": k, "value": v} for k, v in m.items()
+                          if k.startswith(("precision_at", "r_precision", "map_at", "recall_at"))])
+retrieval.to_csv(figures / "matcher" / "retrieval.csv", index=False)
+retrieval
+
+# %% [markdown]
+# Wall time of each step (seconds):
+
+# %%
+times = pd.DataFrame([{"step": k, "seconds": v} for k, v in ev.seconds.items()])
+times.to_csv(figures / "matcher" / "wall_times.csv", index=False)
+times
+
+# %% [markdown]
+# ### What training adds
+#
+# The same metrics for the raw extractor features (L2-normalised, no training) and for the trained
+# embedding, on classes seen in training and, when the experiment held classes out, on classes the model
+# never saw. The difference is what the triplet-loss head contributes on top of ImageNet features.
+
+# %%
+if raw_baseline:
+    table = results_table(matcher, index, split="test", home=home, features=features)
+else:
+    table = results_table(matcher, index, split="test", home=home, features=features, raw=False)
+table.to_csv(figures / "matcher" / "results_table.csv", index=False)
+table
+
+# %% [markdown]
+# ### The embedding space
+#
+# The test embeddings are exported for TensorBoard's Embedding Projector (interactive 3D PCA, t-SNE and
+# UMAP with thumbnails): run `tensorboard --logdir <folder below>` and open the *Projector* tab. For this
+# report, two flat views of a random subset of classes: PCA, which keeps the large-scale layout, and
+# t-SNE, which keeps neighbourhoods. Tight, separate clusters mean images of a class map close together.
+
+# %%
+proj_dir, proj_emb, proj_rows = export_split(matcher, index, split="test", experiment=experiment, home=home,
+                                             max_images=projector_images, features=features, seed=seed)
+display(Markdown(f"Projector files: `{proj_dir}` ({len(proj_rows):,} test images)."))
+labels = index["class_id"].to_numpy()[proj_rows]; names = index["class_name"].to_numpy()[proj_rows]
+fig = plot_embedding_2d(proj_emb, labels, names, "pca", figures, n_classes=projector_classes, seed=seed)
+
+# %%
+fig = plot_embedding_2d(proj_emb, labels, names, "tsne", figures, n_classes=projector_classes, seed=seed)
+
+# %% [markdown]
+# ### Scoring speed
+#
+# Embedding once and scoring by matrix against the study's pair generator, on the same images and model
+# (from `benchmarks/pair_scoring.py`, when it has been run):
+
+# %%
+bench = Path(benchmarks_dir or "benchmarks/results") / "pair_scoring.json"
+if bench.exists():
+    b = json.loads(bench.read_text())
+    display(Markdown(
+        f"Generator: **{b['generator']['pairs_per_second']:.0f} pairs/s**; embed once + matrix: "
+        f"**{b['matrix']['pairs_per_second']:,.0f} pairs/s**, {b['speedup_pairs_per_second']:,.0f} times faster. "
+        f"Exact AUC over all {b['exact_auc_all_pairs']['pairs']:,} pairs of {b['exact_auc_all_pairs']['n']:,} "
+        f"embeddings: **{b['exact_auc_all_pairs']['seconds']:.1f} s**."))
+else:
+    display(Markdown("_benchmarks/results/pair_scoring.json not found: run `python benchmarks/pair_scoring.py`._"))
