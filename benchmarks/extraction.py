@@ -102,6 +102,18 @@ def child(args) -> dict:
                 load_average_1_5_15=os.getloadavg(), results=rows)
 
 
+def comparisons(result: dict) -> list:
+    "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tinymatch.report import comparison
+    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
+    runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
+    return [comparison(f"extraction pipeline vs bare extractor, {row['image_size']} px (oneDNN={r['onednn']})",
+                       row["pipeline_steady_images_per_second"], row["bare_images_per_second"], "images/s",
+                       lower_is_better=False, goal=0.9)
+            for r in runs for row in r["results"]]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="2 images per class, sizes 64 and 128, short bare runs")
@@ -132,6 +144,7 @@ def main(argv=None) -> int:
     result = dict(benchmark="extraction", extractor="efficientnet_lite0", quick=a.quick, command=" ".join(sys.argv),
                   machine=machine_info(), wall_seconds=round(time.time() - t0, 1), runs=runs,
                   goal="pipeline steady images/s >= 0.9 x bare images/s")
+    result["comparisons"] = comparisons(result)
     write_json(a.out, result)
     for r in runs:
         for row in r["results"]:

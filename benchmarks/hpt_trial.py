@@ -93,6 +93,15 @@ def bench_study(source) -> dict:
                 storage="default (reused by the report)" if storage is None else "temporary")
 
 
+def comparisons(result: dict) -> list:
+    "One HPT trial on cached features against the same trial with the extractor in the loop (the seed's way)"
+    from tinymatch.report import comparison
+    t = result["trial"]
+    return [comparison(f"one HPT trial, {t['config']['epochs']} epochs, {t['config']['n_train']:,} images at "
+                       f"{t['config']['image_size']} px", t["cached_features_trial_s"], t["extractor_in_loop_trial_s"],
+                       "s", goal=t.get("goal_speedup"))]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny subset and 1 epoch: checks the script runs")
@@ -123,6 +132,7 @@ def _run(args) -> int:
         out["study"] = bench_study(args.source) if full_features_cached(args.source) else dict(
             skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
         out["study"]["load_average"] = os.getloadavg()
+        out["comparisons"] = comparisons(out)
         write_json(RESULTS, out)
         print(json.dumps(out["study"], indent=1, default=str))
         return 0
@@ -140,6 +150,7 @@ def _run(args) -> int:
     else:
         out["study"] = dict(skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
     out["load_average_end"] = os.getloadavg()
+    out["comparisons"] = comparisons(out)
     write_json(RESULTS if not args.quick else RESULTS.with_name("hpt_trial_quick.json"), out)
     print(json.dumps({k: out[k] for k in ("trial", "study")}, indent=1, default=str)[:3000])
     return 0

@@ -111,6 +111,14 @@ def exact_auc_10k(n: int = 10_000, n_classes: int = 200, dim: int = 1024, seed: 
             "map_at_r": ev.metrics["map_at_r"], "precision_at_1": ev.metrics["precision_at_1"]}
 
 
+def comparisons(result: dict) -> list:
+    "Pairs scored per second: embed once and score by matrix, against the seed's pair generator (two passes per pair)"
+    from tinymatch.report import comparison
+    return [comparison(f"pair scoring, {result['setup']['images']} images at {result['setup']['image_size']} px",
+                       result["matrix"]["pairs_per_second"], result["generator"]["pairs_per_second"], "pairs/s",
+                       lower_is_better=False)]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer images and pairs (a smoke run)")
@@ -142,6 +150,7 @@ def main(argv=None) -> int:
                     "note": "2 shared cores: absolute rates vary with load; both ways run in the same process, back to back"},
     }
     out = REPO / "benchmarks" / "results" / "pair_scoring.json"
+    result["comparisons"] = comparisons(result)
     write_json(out, result)
     print(f"generator: {gen['pairs']} pairs in {gen['seconds']} s = {gen['pairs_per_second']:.1f} pairs/s")
     print(f"matrix:    {mat['pairs']} pairs in {mat['seconds']} s = {mat['pairs_per_second']:.1f} pairs/s")

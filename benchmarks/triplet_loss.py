@@ -65,6 +65,14 @@ def time_steps(steps: dict, labels, embeddings, repeats: dict) -> dict:
     return {name: (times[name], outs[name]) for name in steps}
 
 
+def comparisons(result: dict) -> list:
+    "tinymatch's loss against tfa's (the seed's), per batch size: median seconds of forward + backward"
+    from tinymatch.report import comparison
+    return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
+                       "s", goal=10 if r["batch_size"] == 256 else None)
+            for r in result["results"] if r.get("tfa_seconds")]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="B = 64, 256 only, fewer repeats")
@@ -116,6 +124,7 @@ def main(argv=None) -> int:
               "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
               "machine": machine_info(), "results": rows,
               "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    result["comparisons"] = comparisons(result)
     write_json(RESULTS, result)
     print(f"wrote {RESULTS}")
     return 0

@@ -13,20 +13,21 @@ benchmarks_dir = "benchmarks/results"
 seed = 0
 
 # %%
-import json
 from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
-from tinymatch.report import performance_table, conclusion_summary
+from tinymatch.report import performance_table, conclusion_summary, manifest_tables
 
 # %%
-summary = conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)
-display(Markdown(summary))
+display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)))
 
 # %% [markdown]
-# The whole training recipe is data-agnostic: the same commands retrain the matcher for another image
-# collection laid out like Tiny ImageNet (or any folder tree indexed the same way), and the feature
-# cache makes the tuning affordable on a CPU because the frozen extractor sees each image only once.
+# The matcher answers the three questions of the introduction with one embedding: whether two images show
+# the same kind of thing (a threshold on the distance), which images of a collection are most like a
+# query (nearest neighbours), and which are near-duplicates (pairs much closer than any two images of
+# one class). The training recipe is data-agnostic: the same commands retrain it for any image collection
+# laid out like Tiny ImageNet, and the feature cache makes the tuning affordable on a CPU because the
+# frozen extractor sees each image only once.
 
 # %% [markdown]
 # ## Performance of the pipeline
@@ -40,12 +41,23 @@ display(perf if len(perf) else Markdown("_No benchmark results found in `benchma
 
 # %% [markdown]
 # ## Run manifest
+#
+# What this report was computed from: the profile, the machine, the data and its checksum, the wall
+# time of each section before this one, and the versions of the packages that shape the results.
 
 # %%
-manifest = json.loads(Path(manifest_path).read_text()) if manifest_path and Path(manifest_path).exists() else {}
-steps = pd.DataFrame(sorted(manifest.get("steps", {}).items()), columns=["notebook", "seconds"])
-display(Markdown(f"**Profile** `{manifest.get('profile')}`, started {manifest.get('started')}, seed {manifest.get('seed')}."))
-display(Markdown(f"**Machine:** {manifest.get('machine')}"))
-display(Markdown(f"**Data:** {manifest.get('data')}"))
-display(steps)
-display(pd.DataFrame(sorted(manifest.get("packages", {}).items()), columns=["package", "version"]))
+manifest = manifest_tables(manifest_path)
+display(Markdown(manifest["summary"]))
+manifest["steps"]
+
+# %%
+manifest["packages"]
+
+# %% [markdown]
+# ## Appendix: every HPT trial
+#
+# The trials of the study as stored in its database (also in `figures/hpt/trials.csv`), best first.
+
+# %%
+trials = pd.read_csv(Path(figures) / "hpt" / "trials.csv")
+trials.sort_values("value", na_position="last").reset_index(drop=True)

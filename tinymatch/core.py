@@ -39,6 +39,10 @@ def figures_dir(path: str | Path | None = None, # overrides `TINYMATCH_FIGURES` 
     return out
 
 # %% ../nbs/00_core.ipynb #8ec98022
+def _umask() -> int:
+    "The process umask (read by setting and restoring it)"
+    mask = os.umask(0); os.umask(mask); return mask
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, # the file to write
                  mode: str = "w",  # `open` mode: "w" for text, "wb" for bytes
@@ -51,6 +55,7 @@ def atomic_write(path: str | Path, # the file to write
     os.close(fd)
     try:
         with open(tmp, mode, **kwargs) as f: yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
@@ -64,6 +69,7 @@ def atomic_dir(path: str | Path, # the folder to create
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700 folders
         if path.exists(): shutil.rmtree(path)
         os.replace(tmp, path)
     finally:

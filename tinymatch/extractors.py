@@ -13,7 +13,7 @@ from .core import *
 # %% auto #0
 __all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'read_torch_legacy', 'lite0_weights_file', 'convert_lite0_weights',
            'lite0_keras_weights', 'efficientnet_lite0', 'center_crop', 'hub_cache_dir', 'ExtractorSpec',
-           'get_extractor', 'tiny_test_extractor']
+           'get_extractor', 'tiny_test_extractor', 'registry_table']
 
 # %% ../nbs/04_extractors.ipynb #a477537d
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
@@ -320,3 +320,12 @@ def tiny_test_extractor(path: str | Path,    # folder to write the SavedModel to
     model = tf.keras.Model(inputs, L.GlobalAveragePooling2D()(x))
     with atomic_dir(path) as tmp: tf.saved_model.save(model, str(tmp))
     return str(path.resolve())
+
+# %% ../nbs/04_extractors.ipynb #a0e8fdea
+def registry_table(registry: dict | None = None, # name -> `ExtractorSpec` (default `EXTRACTORS`)
+                  ):
+    "One row per registered extractor: name, source, native input size, feature width, preprocessing"
+    import pandas as pd
+    rows = [dict(name=s.name, source=s.handle, input_size=s.input_size, output_dim=s.output_dim,
+                 input_range=s.input_range, description=s.description) for s in (registry or EXTRACTORS).values()]
+    return pd.DataFrame(rows, columns=["name", "source", "input_size", "output_dim", "input_range", "description"])

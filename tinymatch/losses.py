@@ -11,7 +11,7 @@ import tensorflow as tf
 
 # %% auto #0
 __all__ = ['MASKING_MAX_POSITIVES', 'TRIPLET_LOSSES', 'pairwise_l2_distances', 'semi_hard_triplet_loss',
-           'TripletSemiHardLossFast', 'get_triplet_loss']
+           'TripletSemiHardLossFast', 'get_triplet_loss', 'triplet_kind', 'plot_triplet_regions']
 
 # %% ../nbs/06_losses.ipynb #6213bd38
 def pairwise_l2_distances(embeddings: tf.Tensor, # (B, D) float embeddings
@@ -137,3 +137,40 @@ def get_triplet_loss(name: str = "fast", # "fast" (this module) or "tfa" (tensor
         import tensorflow_addons as tfa
         return tfa.losses.TripletSemiHardLoss(margin=margin)
     raise TinymatchError(f"loss: expected one of {', '.join(map(repr, TRIPLET_LOSSES))}, got {name!r}")
+
+# %% ../nbs/06_losses.ipynb #311a9e58
+def triplet_kind(d_ap: float,   # anchor-positive distance
+                 d_an: float,   # anchor-negative distance
+                 margin: float = 1.0, # the triplet margin alpha
+                ) -> str:
+    "'hard', 'semi-hard' or 'easy': where a negative lies relative to the positive and the margin"
+    if margin <= 0: raise TinymatchError(f"margin: expected a positive number, got {margin}")
+    if d_an <= d_ap: return "hard"
+    return "semi-hard" if d_an < d_ap + margin else "easy"
+
+def plot_triplet_regions(margin: float = 1.0, # the triplet margin alpha
+                         out_dir=None,        # figure folder (default `core.figures_dir()`); None to skip saving
+                         max_distance: float = 2.0, # embeddings on the unit sphere are at most 2 apart
+                         save: bool = True,   # write `method/triplet_regions.png`
+                        ):
+    "The (d_ap, d_an) plane of unit-sphere embeddings coloured by triplet kind, with the loss it gives"
+    import numpy as np, matplotlib.pyplot as plt
+    from tinymatch.core import save_figure
+    if margin <= 0: raise TinymatchError(f"margin: expected a positive number, got {margin}")
+    grid = np.linspace(0, max_distance, 401)
+    d_ap, d_an = np.meshgrid(grid, grid)
+    kind = np.where(d_an <= d_ap, 2, np.where(d_an < d_ap + margin, 1, 0))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    ax.contourf(d_ap, d_an, kind, levels=[-0.5, 0.5, 1.5, 2.5], colors=["#cfe8cf", "#ffe0a3", "#f4b6b6"])
+    for label, xy in (("easy (loss 0)", (0.25, 0.85)), ("semi-hard", (0.55, 0.62)), ("hard", (0.8, 0.25))):
+        ax.text(*xy, label, transform=ax.transAxes, ha="center", fontsize=11)
+    ax.set(xlabel="anchor-positive distance $d_{ap}$", ylabel="anchor-negative distance $d_{an}$",
+           title=f"Kinds of negatives (margin {margin:g})")
+    example_ap = min(0.6, max_distance / 2)
+    ax2.plot(grid, np.maximum(example_ap - grid + margin, 0), color="k")
+    ax2.axvspan(0, example_ap, color="#f4b6b6"); ax2.axvspan(example_ap, min(example_ap + margin, max_distance), color="#ffe0a3")
+    ax2.set(xlabel="anchor-negative distance $d_{an}$", ylabel="triplet loss", xlim=(0, max_distance),
+            title=f"Loss of one triplet with $d_{{ap}}$ = {example_ap:g}")
+    fig.tight_layout()
+    if save: save_figure(fig, "method/triplet_regions", out_dir)
+    return fig

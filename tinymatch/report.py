@@ -11,9 +11,10 @@ import yaml
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
-__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir',
-           'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum', 'NotebookFailed',
-           'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table', 'run_report', 'cli_report',
+__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile',
+           'load_profiles', 'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions',
+           'data_checksum', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
+           'comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'run_report', 'cli_report',
            'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
@@ -152,6 +153,8 @@ def execute_notebook(script: str | Path,  # jupytext percent script in `report/`
     source_nb = out_dir / f"{script.stem}.input.ipynb"
     with atomic_write(source_nb) as f: jupytext.write(nb, f, fmt="ipynb")
     executed = out_dir / f"{script.stem}.ipynb"
+    declared = pm.inspect_notebook(str(source_nb))   # pass each notebook only the parameters it declares
+    parameters = {k: v for k, v in parameters.items() if k in declared}
     try:
         pm.execute_notebook(str(source_nb), str(executed), parameters=parameters, kernel_name="python3",
                             progress_bar=False, execution_timeout=timeout, cwd=str(REPO_ROOT),
@@ -238,8 +241,96 @@ def performance_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "resu
         data = json.loads(path.read_text())
         for c in data.get("comparisons", []):
             rows.append(dict(benchmark=path.stem, comparison=c.get("name"), ours=c.get("ours"), seed_way=c.get("baseline"),
-                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), measured=data.get("date")))
+                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), measured=data.get("date") or data.get("time") or data.get("started")))
     return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "seed_way", "ratio", "goal", "met", "measured"])
+
+# %% ../nbs/14_report.ipynb #62ac6c68
+def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
+               ours: float,      # tinymatch's measurement
+               baseline: float,  # the seed's way of doing the same work, same run
+               unit: str,        # unit of both measurements, e.g. "s" or "pairs/s"
+               lower_is_better: bool = True, # True for times, False for rates
+               goal: float | None = None,    # the smallest acceptable improvement ratio, if any
+              ) -> dict:
+    "One benchmark comparison: both measurements, the improvement ratio (>1 is better) and whether it meets `goal`"
+    for field, v in (("ours", ours), ("baseline", baseline)):
+        if not (isinstance(v, (int, float)) and v > 0): raise TinymatchError(f"{name}: {field} must be a positive number, got {v!r}")
+    ratio = baseline / ours if lower_is_better else ours / baseline
+    return dict(name=name, ours=f"{ours:.4g} {unit}", baseline=f"{baseline:.4g} {unit}", ratio=round(ratio, 2),
+                goal=goal, met=None if goal is None else bool(ratio >= goal))
+
+# %% ../nbs/14_report.ipynb #9cb1f430
+QUALITY_TARGETS = {"auc": 0.95, "precision_at_1": 0.60, "map_at_r": 0.35}  # goals for the tuned model
+SEED_BEST_VAL_LOSS = 0.7195   # the study's best HPT validation loss (EfficientNetV2-B0 at 224 px)
+
+def quality_table(metrics: dict,                  # evaluation metrics (`Evaluation.metrics`)
+                  targets: dict = QUALITY_TARGETS, # metric -> goal (higher is better)
+                 ):
+    "Each goal metric: the goal, the measured value and whether it is met"
+    import pandas as pd
+    rows = []
+    for name, goal in targets.items():
+        if name not in metrics: raise TinymatchError(f"metrics: expected key {name!r} (have {sorted(metrics)})")
+        value = float(metrics[name])
+        rows.append(dict(metric=name, goal=goal, measured=round(value, 4), met=bool(value >= goal)))
+    return pd.DataFrame(rows, columns=["metric", "goal", "measured", "met"])
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file(): raise TinymatchError(f"{path}: {what} not found")
+    try: return json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+
+def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
+                       best_config_path: str | Path, # the final model's training config (written by the HPT section)
+                       hpt_config_path: str | Path,  # the HPT study config
+                       storage: str | None = None,   # Optuna storage URL override
+                      ) -> str:
+    "Markdown stating the final model's results against the goals and the HPT outcome, from the run's files"
+    from tinymatch.config import load_experiment_config, load_hpt_config
+    cfg = load_experiment_config(best_config_path)
+    model_dir = home_dir(home) / "models" / cfg.experiment_name
+    evaluation = _read_json(model_dir / "metrics.json", "evaluation metrics (run the evaluation section first)")
+    m = evaluation.get("metrics", evaluation)
+    table = quality_table(m)
+    met = int(table["met"].sum())
+    goals = "; ".join(f"{r.metric} {r.measured:.3f} (goal {r.goal:g}, {'met' if r.met else 'not met'})" for r in table.itertuples())
+    lines = [f"The final matcher (`{cfg.experiment_name}`: {cfg.feature_extractor} features at {cfg.image_size} px, "
+             f"blocks {cfg.intermediate_ff_block_units}, dropout {cfg.dropout:g}, {cfg.embedding_dim}-d embedding) "
+             f"scores an AUC of **{m['auc']:.4f}** over all {int(m.get('n_pairs', 0)):,} pairs of "
+             f"{int(m.get('n_images', 0)):,} test images (equal error rate {m.get('eer', float('nan')):.4f}).",
+             f"Against the goals: {goals}; **{met} of {len(table)} met**."]
+    hpt_cfg = load_hpt_config(hpt_config_path)
+    try:
+        import optuna
+        from tinymatch.hpt import storage_url, open_storage
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.load_study(study_name=hpt_cfg.study_name, storage=open_storage(storage_url(hpt_cfg, home, storage)))
+        states = [t.state.name for t in study.get_trials(deepcopy=False)]
+        done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+        if done:
+            best = min(t.value for t in done) if study.direction.name == "MINIMIZE" else max(t.value for t in done)
+            lines.append(f"The hyperparameter study `{hpt_cfg.study_name}` ran {len(states)} trials "
+                         f"({states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, {states.count('FAIL')} failed); "
+                         f"its best {hpt_cfg.objective} is **{best:.4f}**"
+                         + (f" (the study's own best validation loss was {SEED_BEST_VAL_LOSS}, with a different "
+                            f"extractor and input size)." if hpt_cfg.objective == "val_loss" else "."))
+    except KeyError:
+        lines.append(f"No hyperparameter study named `{hpt_cfg.study_name}` was found in the run's storage.")
+    return "\n\n".join(lines)
+
+def manifest_tables(manifest_path: str | Path, # the run's manifest.json
+                   ) -> dict:
+    "The manifest as a one-line summary, a per-notebook wall-time table and a package table"
+    import pandas as pd
+    man = _read_json(Path(manifest_path), "run manifest")
+    steps = pd.DataFrame(list(man.get("steps", {}).items()), columns=["notebook", "seconds"])
+    mach, data = man.get("machine", {}), man.get("data", {})
+    checksum = data.get("sha256") or (f"{data['files']:,} files, {data['bytes']:,} bytes" if "files" in data else "n/a")
+    summary = (f"Profile `{man.get('profile')}`, started {man.get('started')}, seed {man.get('seed')}; "
+               f"{mach.get('cpus')} CPUs, {mach.get('memory_gb')} GB, Python {mach.get('python')} on {mach.get('platform')}; "
+               f"data `{data.get('source')}` ({checksum}).")
+    packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
+    return dict(summary=summary, steps=steps, packages=packages)
 
 # %% ../nbs/14_report.ipynb #4b16723c
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
@@ -267,6 +358,8 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
             continue
         print(f"[{i}/{len(prof.notebooks)}] {nb}", flush=True)
         t0 = time.time()
+        if not {"sha256", "files"} & set(manifest["data"]):   # a synthetic source exists once the dataset notebook ran
+            manifest["data"] = data_checksum(params["source"])
         write_json(manifest_path, manifest)  # later notebooks show the steps finished so far
         executed.append(execute_notebook(REPO_ROOT / nb, runs, params))
         manifest["steps"][stem] = round(time.time() - t0, 1)

@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+# ---
+
+# %% tags=["parameters"]
+profile = "smoke"
+home = None
+source = None
+figures = "figures"
+hpt_config_path = "configs/hpt.yaml"
+example_config_path = "configs/experiment.yaml"   # the config whose head is shown as an example
+seed = 0
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, Image, display
+from tinymatch.config import load_experiment_config, load_hpt_config
+from tinymatch.extractors import EXTRACTORS, registry_table
+from tinymatch.losses import plot_triplet_regions
+from tinymatch.model import build_head
+from tinymatch.train import model_summary_text
+hcfg = load_hpt_config(hpt_config_path)
+example = load_experiment_config(example_config_path)
+
+# %% [markdown]
+# ## Model architecture
+#
+# ### A Siamese network
+#
+# Deciding whether two images match is a question about a *pair*. A Siamese network (Bromley et al., 1993;
+# used for one-shot image recognition by Koch et al., 2015) answers it with two identical branches that
+# share one set of weights: each branch turns one image into a vector, and the answer is a function of the
+# distance between the two vectors. Sharing the weights makes the distance symmetric (swapping the images
+# changes nothing) and means only one branch has to be learned. The branch here is a convolutional
+# network followed by a small fully connected head; convolutions suit images because neighbouring pixels
+# are correlated and because a filter is reused at every position, which needs far fewer weights than a
+# dense layer on the raw pixels.
+#
+# ### The triplet loss
+#
+# Following FaceNet (Schroff et al., 2015), the branch $f$ is trained so that an image $x^a$ (the *anchor*)
+# is closer to every image $x^p$ of its class (a *positive*) than to any image $x^n$ of another class (a
+# *negative*), by at least a margin $\alpha$:
+#
+# $$
+# \left\| f(x^a) - f(x^p) \right\|_2 + \alpha \;<\; \left\| f(x^a) - f(x^n) \right\|_2 .
+# $$
+#
+# A triplet that breaks this rule costs the amount by which it breaks it, and the loss of a batch is the
+# mean over its triplets:
+#
+# $$
+# L = \frac{1}{N} \sum_{i=1}^{N} \max\!\Big( \left\| f(x_i^a) - f(x_i^p) \right\|_2 - \left\| f(x_i^a) - f(x_i^n) \right\|_2 + \alpha,\; 0 \Big).
+# $$
+#
+# FaceNet writes the rule with squared distances; tensorflow-addons' `TripletSemiHardLoss`, which the
+# study used, and tinymatch's exact re-implementation of it use plain Euclidean distances as above.
+# The embeddings are L2-normalised, so they lie on the unit sphere, every distance is in $[0, 2]$, and
+# the margin $\alpha = 1$ used throughout is half the largest possible distance.
+#
+# ### Online semi-hard mining
+#
+# Most triplets drawn at random are already satisfied and teach nothing; the hardest ones are often
+# mislabelled or outliers and make training unstable. FaceNet's answer is to choose negatives *inside
+# each batch* ("online") among the *semi-hard* ones: farther from the anchor than the positive, but
+# within the margin, $d(a, p) < d(a, n) < d(a, p) + \alpha$. Precisely, for each anchor-positive pair the
+# chosen negative is the closest one that is still farther from the anchor than the positive (if it
+# lies beyond the margin, the pair costs nothing); when every negative is closer than the positive, the
+# farthest of them is used. Every anchor-positive pair of
+# a batch contributes, so batches are built to hold several images of each of their classes.
+#
+# Online mining needs only the single branch $f$ during training: the pairs and triplets are formed
+# from the batch's embeddings. The two-branch Siamese model is assembled only for the end-to-end matcher
+# (evaluation section).
+
+# %%
+fig = plot_triplet_regions(margin=example.margin, out_dir=figures)
+
+# %% [markdown]
+# Left: where a negative falls relative to the anchor-positive distance and the margin. Right: the loss
+# one triplet contributes as its negative moves away from the anchor; it vanishes once the negative is a
+# margin beyond the positive.
+#
+# ### Feature extractor and transfer learning
+#
+# Training a convolutional network from scratch on 64x64 images of 200 classes takes far more compute
+# than this study has. Instead, the branch starts with a network already trained on ImageNet and kept
+# **frozen**: feature-based transfer learning, where the pretrained network's last pooled features
+# feed a new, small model trained for the task (fine-tuning, which also updates the pretrained weights,
+# is left out). The extractors tinymatch knows by name are below; any TF Hub handle or SavedModel
+# folder can also be given directly in a config's `feature_extractor` field.
+
+# %%
+registry_table()
+
+# %%
+spec = EXTRACTORS.get(str(hcfg.base.feature_extractor))
+display(Markdown(
+    f"This run (profile `{profile}`) uses **{hcfg.base.feature_extractor}** at **{hcfg.base.image_size} px**"
+    + (f": {spec.description}, {spec.output_dim}-d features (native input {spec.input_size} px)." if spec else ".")
+    + " Images are resized from 64x64 to that size before the extractor, whose preprocessing is part of the model."))
+
+# %% [markdown]
+# Because the extractor is frozen and augmentation is off by default, an image's features never change:
+# tinymatch runs every image through the extractor **once**, caches the features on disk, and trains
+# every epoch, HPT trial and evaluation on the cache. Turning `image_augmentation` on (random zoom, flip,
+# rotation, translation, brightness and contrast) puts the extractor back into the training loop, as
+# in the study, at a much higher cost per epoch.
+#
+# ### The FeatureModel head
+#
+# On top of the features, the trainable head is:
+#
+# 1. **Flatten**, only when an extractor returns a feature map instead of a vector;
+# 2. **feed-forward blocks**, each `Dense -> BatchNormalization -> ReLU -> Dropout`, whose widths are a
+#    hyperparameter (`intermediate_ff_block_units`, possibly none);
+# 3. a **Dense** projection to the embedding dimension;
+# 4. **L2 normalisation**, so that $\|f(x)\|_2 = 1$ for every image.
+#
+# A larger embedding can hold more information, but distances in many dimensions concentrate and the
+# head has more weights to fit; which size works best is left to the hyperparameter search, together
+# with the blocks and the dropout rate. The complete FeatureModel is
+# `image -> [augmentation] -> frozen extractor -> head -> embedding`.
+
+# %%
+feature_dim = spec.output_dim if spec and spec.output_dim else 1280
+head = build_head(feature_dim, example)
+display(Markdown(f"As an example, the head of `{example_config_path}` (blocks {example.intermediate_ff_block_units}, "
+                 f"dropout {example.dropout:g}, {example.embedding_dim}-d embedding) on {feature_dim}-d features:"))
+print(model_summary_text(head))
+
+# %% [markdown]
+# ### Metrics
+#
+# The matcher gives each pair a score (minus the distance between the two embeddings) and declares a
+# match above a threshold. The report measures it in two ways:
+#
+# - **As a pair classifier.** The ROC curve plots the true-accept rate (matching pairs accepted)
+#   against the false-accept rate (non-matching pairs accepted) over every threshold; its area, the
+#   **ROC AUC**, is the probability that a random matching pair scores higher than a random non-matching
+#   one. It is computed exactly over *all* pairs of the test split. The **equal error rate** is where
+#   false accepts and false rejects are equally frequent; the **true-accept rate at a fixed false-accept
+#   rate** is what a deployment with a tolerated error rate gets; the **confusion matrix** counts the
+#   four outcomes at the threshold calibrated on the validation split.
+# - **As a search engine.** Each test image queries all the others, ranked by distance.
+#   **Precision@1** is the share of queries whose nearest neighbour has their class. With $R$ the number
+#   of other images of the query's class, **R-Precision** is the share of the first $R$ results of that
+#   class, and **MAP@R** (Musgrave et al., 2020) rewards ranking them first:
+#   $\mathrm{MAP@R} = \frac{1}{R}\sum_{i=1}^{R} P(i)\,[\text{result } i \text{ is of the class}]$, with $P(i)$ the
+#   precision among the first $i$ results. **Recall@K** is the share of queries with at least one image
+#   of their class among the first $K$.
+#
+# ## Training procedure
+#
+# A training run is described by one YAML config; the study's fields (experiment name, seed,
+# augmentation switch, extractor, embedding dimension, block widths, dropout, epochs, early-stopping
+# patience) plus the input size, learning rate, batch size, images per class in a batch, margin and the
+# loss implementation. The example config:
+
+# %%
+pd.DataFrame([{"field": k, "value": str(v)} for k, v in example.to_dict().items()])
