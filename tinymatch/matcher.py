@@ -142,7 +142,7 @@ def resolve_model_dir(model: str | Path | None = None,      # an artifact folder
     "The artifact folder from `--model` or `--experiment`, checked to hold a feature model"
     if model is None and experiment is None:
         raise TinymatchError("model: give --model DIR or --experiment NAME")
-    path = Path(model) if model is not None else home_dir(home) / "models" / experiment
+    path = Path(model).expanduser() if model is not None else home_dir(home) / "models" / experiment
     if not (path / "feature_model").exists():
         raise TinymatchError(f"{path}: expected a model folder holding feature_model/ (train it first)")
     return path

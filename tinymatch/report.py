@@ -14,8 +14,8 @@ from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_jso
 __all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile',
            'load_profiles', 'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions',
            'data_checksum', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
-           'comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'run_report', 'cli_report',
-           'write_readme']
+           'comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'archive_run', 'run_report',
+           'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -332,6 +332,26 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
     packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
     return dict(summary=summary, steps=steps, packages=packages)
 
+# %% ../nbs/14_report.ipynb #95d4c362
+def archive_run(params: dict,             # the run's notebook parameters (`notebook_parameters`)
+                out_dir: str | Path,      # the report's output folder (gets report/artifacts/<profile>/)
+               ) -> list:
+    "Copy the run manifest and the SQLite HPT study of a run next to its HTML report; return the copied files"
+    import shutil
+    from tinymatch.config import load_hpt_config
+    from tinymatch.hpt import storage_url
+    dest = Path(out_dir) / "report" / "artifacts" / params["profile"]
+    dest.mkdir(parents=True, exist_ok=True)
+    copied = []
+    sources = [Path(params["manifest_path"])]
+    url = storage_url(load_hpt_config(params["hpt_config_path"]), params["home"])
+    if url.startswith("sqlite:///"): sources.append(Path(url[len("sqlite:///"):]))
+    for src in sources:
+        if not src.is_file(): continue
+        with atomic_write(dest / src.name, "wb") as f, open(src, "rb") as g: shutil.copyfileobj(g, f)
+        copied.append(dest / src.name)
+    return copied
+
 # %% ../nbs/14_report.ipynb #4b16723c
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
                home: str | Path | None = None, # TINYMATCH_HOME
@@ -339,7 +359,7 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
                force: bool = False,        # redo up-to-date steps (dataset, features, study, model)
                only: list | None = None,   # run just these notebooks (stems); the HTML merges every executed one
               ) -> Path:
-    "Execute the profile's report notebooks in order, write the manifest and render the HTML report"
+    "Execute the profile's report notebooks in order, write the manifest, render the HTML report and keep the run's records"
     prof = get_profile(profile)
     params = notebook_parameters(prof, home, out_dir, force)
     runs = run_dir(prof.name, home)
@@ -368,6 +388,7 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     write_json(manifest_path, manifest)
     out = render_html(executed, Path(out_dir) / "report" / "tinymatch_report.html")
+    for kept in archive_run(params, out_dir): print(f"kept {kept}")
     print(f"report: {out} ({time.time() - t_all:.0f} s)")
     return out
 
