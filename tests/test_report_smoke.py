@@ -32,3 +32,14 @@ def test_figures_are_files(smoke_run):
 def test_no_tensorflow_log_spam(smoke_run):
     noisy = [l for l in smoke_run["stderr"].splitlines() if "tensorflow" in l.lower() or "TensorFlow Addons" in l]
     assert not noisy, noisy[:5]
+
+
+def test_run_records_kept_beside_the_report(smoke_run):
+    kept = smoke_run["out"] / "report" / "artifacts" / "smoke"
+    assert (kept / "smoke_study.db").stat().st_size > 0, "the HPT study database was not kept"
+    manifest = json.loads((kept / "manifest.json").read_text())
+    assert manifest["data"].get("files", 0) > 0, manifest["data"]   # the synthetic dataset's checksum, once it existed
+
+
+def test_no_papermill_noise(smoke_run):
+    assert "Passed unknown parameter" not in smoke_run["stderr"]

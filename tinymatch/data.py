@@ -363,7 +363,9 @@ def prepare(source: str | Path | None = None, # URL, zip or folder (default: `TI
             ident = dict(source=str(path), kind="zip", **_file_identity(path))
             m = _read_marker(dest / MARKER)
             if m and all(m.get(k) == v for k, v in ident.items()): root = dest
-            else: root = extract_zip(path, dest, progress, marker=ident)
+            elif m and m.get("size") == ident["size"] and m.get("sha256") and m["sha256"] == file_sha256(path):
+                write_json(dest / MARKER, dict(m, **ident)); root = dest   # same bytes, new path or time: keep the extraction
+            else: root = extract_zip(path, dest, progress, marker=dict(ident, sha256=file_sha256(path)))
     if verify_images: verify_image_files(build_index(root)["path"].tolist(), progress=progress)
     return root
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .data import index_fingerprint
+from .data import MARKER, index_fingerprint
 from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
 
 # %% auto #0
@@ -31,7 +31,10 @@ def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
     return rel, root
 
 def _dataset_identity(root: str) -> dict:
-    "The dataset root and the time its class list was written (a re-made dataset gets a new cache)"
+    "What the images are: the sha256 of the archive `prepare` extracted (wherever and whenever), else the folder and the time its class list was written"
+    try: archive = json.loads((Path(root) / MARKER).read_text()).get("sha256")
+    except (OSError, ValueError): archive = None
+    if archive: return dict(archive_sha256=archive)
     w = Path(root) / "wnids.txt"
     return dict(root=str(root), wnids_mtime_ns=w.stat().st_mtime_ns if w.exists() else 0)
 
