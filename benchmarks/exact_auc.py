@@ -17,13 +17,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "exact_auc.json"
 
 
 def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
-    except OSError: pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "sklearn": sklearn.__version__, "platform": platform.platform(), "load_average_1_5_15": os.getloadavg()}
+    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
+    from tinymatch.report import machine_info as machine
+    return {**machine(), "numpy": np.__version__, "sklearn": sklearn.__version__}
 
 
 def clustered_embeddings(n: int, dim: int, n_classes: int, noise: float, seed: int = 0):

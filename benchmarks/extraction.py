@@ -24,12 +24,9 @@ DEFAULT_ZIP = "/work/shared/data/tiny-imagenet-200.zip"
 
 
 def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
-    except OSError: pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
+    from tinymatch.report import machine_info as machine
+    return machine()
 
 
 def stratified_val(index, per_class: int):

@@ -18,14 +18,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "triplet_loss.json"
 
 
 def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
-    except OSError: pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__,
-            "platform": platform.platform(), "load_average_1_5_15": os.getloadavg()}
+    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
+    from tinymatch.report import machine_info as machine
+    return {**machine(), "tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}
 
 
 def available_memory_bytes() -> int:

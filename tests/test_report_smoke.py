@@ -43,3 +43,4 @@ def test_run_records_kept_beside_the_report(smoke_run):
 
 def test_no_papermill_noise(smoke_run):
     assert "Passed unknown parameter" not in smoke_run["stderr"]
+    assert "KeyboardInterrupt" not in smoke_run["stderr"]

@@ -97,13 +97,17 @@ MANIFEST_PACKAGES = ("tensorflow-cpu", "tensorflow-addons", "tensorflow-hub", "n
                      "scikit-learn", "matplotlib", "papermill", "nbconvert", "jupytext", "tinymatch")
 
 def machine_info() -> dict:
-    "Platform, Python, CPU count and memory of this machine"
-    mem = None
+    "Platform, Python, CPU model and count, memory and load average of this machine"
+    mem, cpu = None, platform.processor() or "unknown"
     try:
         with open("/proc/meminfo") as f: mem = round(int(f.readline().split()[1]) / 2**20, 1)
     except (OSError, ValueError, IndexError): pass
+    try:
+        with open("/proc/cpuinfo") as f: cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
+    except OSError: pass
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return dict(platform=platform.platform(), python=platform.python_version(), processor=platform.machine(),
-                cpus=os.cpu_count(), memory_gb=mem)
+                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=mem, load_average_1_5_15=load)
 
 def package_versions(names=MANIFEST_PACKAGES) -> dict:
     "Installed versions of the packages that shape the results"
@@ -130,12 +134,20 @@ class NotebookFailed(TinymatchError):
 
 def _ipc_kernel_manager():
     "A kernel manager talking to the kernel over local IPC sockets in a private temp folder (no TCP port)"
-    import tempfile
+    import shutil, tempfile
     from jupyter_client.manager import AsyncKernelManager
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport, self.ip = "ipc", str(Path(tempfile.mkdtemp(prefix="tinymatch-kernel-")) / "kernel")
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts before every shutdown; the kernel then logs a KeyboardInterrupt on the
+            # user's terminal. A finished notebook has nothing to interrupt: just ask the kernel to stop.
+            if self.shutting_down: return
+            await super()._async_interrupt_kernel()
+        async def _async_cleanup_resources(self, restart: bool = False):
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart: shutil.rmtree(Path(self.ip).parent, ignore_errors=True)   # the private socket folder
     return IPCKernelManager
 
 def execute_notebook(script: str | Path,  # jupytext percent script in `report/`
