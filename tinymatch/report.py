@@ -14,8 +14,8 @@ from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_jso
 __all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile',
            'load_profiles', 'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions',
            'data_checksum', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
-           'comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'archive_run', 'run_report',
-           'cli_report', 'write_readme']
+           'comparison', 'resolution_table', 'benchmark_results', 'quality_table', 'conclusion_summary',
+           'manifest_tables', 'archive_run', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -179,7 +179,7 @@ def execute_notebook(script: str | Path,  # jupytext percent script in `report/`
 # %% ../nbs/14_report.ipynb #97a871f7
 def merge_notebooks(paths: list, # executed notebooks, in report order
                    ):
-    "One notebook holding the cells of every notebook in `paths`, parameter cells dropped"
+    "One notebook holding the cells of every notebook in `paths`, without parameter cells and stderr output"
     import nbformat
     merged = nbformat.v4.new_notebook()
     for p in paths:
@@ -188,6 +188,8 @@ def merge_notebooks(paths: list, # executed notebooks, in report order
         for cell in nb.cells:
             tags = cell.get("metadata", {}).get("tags", [])
             if "parameters" in tags or "injected-parameters" in tags: continue
+            if cell.cell_type == "code":   # progress bars and log lines on stderr stay in the executed notebooks
+                cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             merged.cells.append(cell)
     return merged
 
@@ -244,6 +246,11 @@ def render_html(notebooks: list,           # executed notebooks in report order
     return Path(out_path)
 
 # %% ../nbs/14_report.ipynb #5688b689
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file(): raise TinymatchError(f"{path}: {what} not found")
+    try: return json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+
 def performance_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # benchmark JSON files
                      ):
     "One row per benchmark comparison: what was compared, the ratio and the goal, from `benchmarks/results`"
@@ -271,6 +278,36 @@ def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
     return dict(name=name, ours=f"{ours:.4g} {unit}", baseline=f"{baseline:.4g} {unit}", ratio=round(ratio, 2),
                 goal=goal, met=None if goal is None else bool(ratio >= goal))
 
+# %% ../nbs/14_report.ipynb #2080191e
+def resolution_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # holds extraction.json
+                     n_images: int = 110_000, # images to cache (Tiny ImageNet train + val)
+                    ):
+    "Per input size: extraction speed, time to cache `n_images`, raw-feature AUC / P@1 / MAP@R (from extraction.json)"
+    import pandas as pd
+    path = Path(results_dir) / "extraction.json"
+    data = _read_json(path, "extraction benchmark results (python benchmarks/extraction.py)")
+    runs = data.get("runs") or []
+    if not runs: raise TinymatchError(f"{path}: expected a non-empty 'runs' list")
+    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")
+    run = next((r for r in runs if r.get("onednn") == default), runs[0])
+    rows = [dict(image_size=r["image_size"], bare_images_per_s=r["bare_images_per_second"],
+                 pipeline_images_per_s=r["pipeline_steady_images_per_second"],
+                 cache_minutes=round(n_images / r["pipeline_steady_images_per_second"] / 60, 1),
+                 raw_auc=r["raw_pairwise_auc"], raw_precision_at_1=r["raw_precision_at_1"], raw_map_at_r=r["raw_map_at_r"])
+            for r in run["results"]]
+    return pd.DataFrame(rows)
+
+# %% ../nbs/14_report.ipynb #6796b021
+def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `results_dir`
+                      results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # benchmark JSON files
+                     ):
+    "The `results` rows of one benchmark's JSON as a table (nested fields shown as text)"
+    import pandas as pd
+    path = Path(results_dir) / f"{name}.json"
+    rows = _read_json(path, f"results of benchmarks/{name}.py").get("results")
+    if not isinstance(rows, list) or not rows: raise TinymatchError(f"{path}: expected a non-empty 'results' list")
+    return pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows])
+
 # %% ../nbs/14_report.ipynb #9cb1f430
 QUALITY_TARGETS = {"auc": 0.95, "precision_at_1": 0.60, "map_at_r": 0.35}  # goals for the tuned model
 SEED_BEST_VAL_LOSS = 0.7195   # the study's best HPT validation loss (EfficientNetV2-B0 at 224 px)
@@ -286,11 +323,6 @@ def quality_table(metrics: dict,                  # evaluation metrics (`Evaluat
         value = float(metrics[name])
         rows.append(dict(metric=name, goal=goal, measured=round(value, 4), met=bool(value >= goal)))
     return pd.DataFrame(rows, columns=["metric", "goal", "measured", "met"])
-
-def _read_json(path: Path, what: str) -> dict:
-    if not path.is_file(): raise TinymatchError(f"{path}: {what} not found")
-    try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
 
 def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
                        best_config_path: str | Path, # the final model's training config (written by the HPT section)
