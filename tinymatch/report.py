@@ -372,7 +372,8 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
     checksum = data.get("sha256") or (f"{data['files']:,} files, {data['bytes']:,} bytes" if "files" in data else "n/a")
     summary = (f"Profile `{man.get('profile')}`, started {man.get('started')}, seed {man.get('seed')}; "
                f"{mach.get('cpus')} CPUs, {mach.get('memory_gb')} GB, Python {mach.get('python')} on {mach.get('platform')}; "
-               f"data `{data.get('source')}` ({checksum}).")
+               f"data `{data.get('source')}` ({checksum})."
+               + "".join(f" Sections {', '.join(r['notebooks'])} re-ran at {r['at']}." for r in man.get("reran", [])))
     packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
     return dict(summary=summary, steps=steps, packages=packages)
 
@@ -409,7 +410,10 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     runs = run_dir(prof.name, home)
     manifest_path = Path(params["manifest_path"])
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() and not force else {}
-    manifest.update(profile=prof.name, description=prof.description, started=dt.datetime.now().isoformat(timespec="seconds"),
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    if only and "started" in manifest: manifest.setdefault("reran", []).append(dict(at=now, notebooks=list(only)))
+    else: manifest["started"] = now
+    manifest.update(profile=prof.name, description=prof.description,
                     machine=machine_info(), packages=package_versions(), data=data_checksum(params["source"]),
                     hpt_config=yaml.safe_load(Path(params["hpt_config_path"]).read_text()),
                     final_training=prof.final_training, seed=params.get("seed", 0))
