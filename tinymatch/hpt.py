@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_hpt.ipynb #2a07fc88
 from __future__ import annotations
-import argparse, json, math, time, warnings
+import argparse, json, logging, math, re, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -106,6 +106,17 @@ def count_trials(study: optuna.Study, states=COUNTED) -> int:
 class SurplusTrial(Exception):
     "A worker started a trial after the study had all its trials (a race between workers): recorded as failed"
 
+_SURPLUS_TRIALS = set()   # numbers of this process's surplus trials
+
+class _QuietSurplus(logging.Filter):
+    "Keep Optuna's failed-trial warnings (and traceback) for a surplus trial off the user's terminal"
+    def filter(self, record) -> bool:
+        m = re.match(r"Trial (\d+) failed", record.getMessage())
+        return not (m and int(m.group(1)) in _SURPLUS_TRIALS)
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)   # makes sure Optuna's handler exists
+for _handler in logging.getLogger("optuna").handlers: _handler.addFilter(_QuietSurplus())   # child loggers' records too
+
 def _surplus(study, trial, n_trials) -> bool:
     "Whether finished trials plus those started before this one already fill the study"
     ahead = [t for t in study.get_trials(deepcopy=False, states=(*COUNTED, optuna.trial.TrialState.RUNNING))
@@ -120,7 +131,7 @@ def make_objective(hpt_cfg: HPTConfig,   # the study config
     "The Optuna objective of the study"
     def objective(trial: optuna.Trial) -> float:
         if _surplus(trial.study, trial, n_trials):
-            trial.study.stop(); raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
+            trial.study.stop(); _SURPLUS_TRIALS.add(trial.number); raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
         params = suggest(trial, hpt_cfg)
         same = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if t.params == trial.params]
         if same:   # training is deterministic: a repeated choice would give the same value, so reuse it
