@@ -6,13 +6,7 @@
 
 # %% tags=["parameters"]
 profile = "smoke"
-home = None
 source = None
-figures = "figures"
-hpt_config_path = "configs/hpt.yaml"
-best_config_path = None
-final_training = {}
-seed = 0
 
 # %%
 from IPython.display import Markdown, display

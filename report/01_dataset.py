@@ -2,19 +2,11 @@
 # ## Dataset
 
 # %% tags=["parameters"]
-profile = "smoke"
 home = None
 source = None
 figures = "figures"
 config_path = None
-hpt_config_path = None
-best_config_path = None
-final_training = {}
 synthetic = {}
-benchmarks_dir = None
-manifest_path = None
-force = False
-projector_classes = 10
 seed = 0
 
 # %%

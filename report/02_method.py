@@ -6,8 +6,6 @@
 
 # %% tags=["parameters"]
 profile = "smoke"
-home = None
-source = None
 figures = "figures"
 hpt_config_path = "configs/hpt.yaml"
 example_config_path = "configs/experiment.yaml"   # the config whose head is shown as an example

@@ -2,19 +2,13 @@
 # ## Hyperparameter tuning
 
 # %% tags=["parameters"]
-profile = "smoke"
 home = None
 source = None
 figures = "figures"
-config_path = None
 hpt_config_path = "configs/hpt.yaml"
 best_config_path = None       # where the best trial's training config is written
-final_training = {}
 synthetic = {}
-benchmarks_dir = None
-manifest_path = None
 force = False
-projector_classes = 10
 seed = None                   # overrides the study config's seed when set
 n_trials = None               # overrides the study config's n_trials when set
 storage = None                # Optuna storage URL override (default SQLite under home/exp/hpt_studies/)
@@ -72,7 +66,7 @@ pd.DataFrame([fixed]).T.rename(columns={0: "value"})
 
 # %%
 t0 = time.time()
-study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=True)
+study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=True, fresh=force)
 elapsed = time.time() - t0
 display(Markdown(f"The study holds **{count_trials(study)} finished trials** "
                  f"(this run took {elapsed:.0f} s; trials already in storage are not rerun). Storage: "

@@ -2,20 +2,14 @@
 # ## Training the best configuration
 
 # %% tags=["parameters"]
-profile = "smoke"
 home = None
 source = None
 figures = "figures"
 config_path = None            # experiment YAML to train (default: best_config_path, written by the HPT section)
-hpt_config_path = None
 best_config_path = None
 final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10}
 synthetic = {}
-benchmarks_dir = None
-manifest_path = None
 force = False                 # retrain even if the model folder already holds this run
-projector_classes = 10
-seed = 0
 
 # %%
 import json

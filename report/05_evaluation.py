@@ -2,18 +2,12 @@
 # ## ImageMatcher: evaluation
 
 # %% tags=["parameters"]
-profile = "smoke"
 home = None
 source = None
 figures = "figures"
 config_path = None            # experiment YAML of the evaluated model (default: best_config_path)
-hpt_config_path = None
 best_config_path = None
-final_training = {}
-synthetic = {}
 benchmarks_dir = None
-manifest_path = None
-force = False
 model_dir = None              # model folder; default TINYMATCH_HOME/models/<experiment>
 experiment = None             # experiment name; default the config's experiment_name
 raw_baseline = True           # compare with the raw extractor features (no training)

@@ -4,13 +4,11 @@
 # %% tags=["parameters"]
 profile = "smoke"
 home = None
-source = None
 figures = "figures"
 hpt_config_path = "configs/hpt.yaml"
 best_config_path = None
 manifest_path = None
 benchmarks_dir = "benchmarks/results"
-seed = 0
 
 # %%
 from pathlib import Path

@@ -165,10 +165,15 @@ def run_study(hpt_cfg: HPTConfig,               # the study config
               worker: int = 0,                  # worker number when several processes fill one study
               verbose: bool = False,            # one line per epoch
               progress: bool = True,            # one line per finished trial
+              fresh: bool = False,              # delete a stored study of this name first and start over
              ) -> optuna.Study:
     "Run or resume the study until it holds `n_trials` complete or pruned trials"
     target = int(n_trials or hpt_cfg.n_trials)
     if target < 1: raise TinymatchError(f"n_trials: expected a positive integer, got {target}")
+    if fresh:
+        url = storage_url(hpt_cfg, home, storage)
+        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url)):
+            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url))
     study = create_study(hpt_cfg, home, storage, worker=worker)
     if count_trials(study) >= target: return study
     data = data or TrainingData(home, source, progress=progress)

@@ -401,7 +401,7 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
                home: str | Path | None = None, # TINYMATCH_HOME
                out_dir: str | Path = REPO_ROOT, # gets figures/ and report/tinymatch_report.html
-               force: bool = False,        # redo up-to-date steps (dataset, features, study, model)
+               force: bool = False,        # start the HPT study and the training over (dataset and feature caches are checked, not redone)
                only: list | None = None,   # run just these notebooks (stems); the HTML merges every executed one
               ) -> Path:
     "Execute the profile's report notebooks in order, write the manifest, render the HTML report and keep the run's records"
@@ -447,7 +447,7 @@ def cli_report(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="cpu", help="smoke | cpu | full (report/profiles.yaml); default cpu")
     p.add_argument("--home", help="TINYMATCH_HOME (caches, models, studies, runs)")
     p.add_argument("--out", default=str(REPO_ROOT), help="folder receiving figures/ and report/tinymatch_report.html")
-    p.add_argument("--force", action="store_true", help="redo up-to-date steps (dataset, features, study, model)")
+    p.add_argument("--force", action="store_true", help="start the HPT study and the training over (dataset and feature caches are checked, not redone)")
     p.add_argument("--only", nargs="*", help="run only these notebooks (file stems), reuse the others' last outputs")
     a = p.parse_args(argv)
     run_report(a.profile, a.home, a.out, a.force, a.only)
