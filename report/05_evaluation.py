@@ -23,7 +23,7 @@ from IPython.display import Markdown, display
 import tinymatch
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import load_dataset
+from tinymatch.data import load_dataset, save_table
 from tinymatch.matcher import (ImageMatcher, evaluate, results_table, extractor_features, find_prediction_example,
                                plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table, FAR_LEVELS)
 from tinymatch.metrics import plot_score_distributions
@@ -122,7 +122,7 @@ fig = plot_score_distributions(ev.stats, figures, threshold=-matcher.threshold)
 
 # %%
 tar_table = tar_far_table(ev)
-tar_table.to_csv(figures / "matcher" / "tar_at_far.csv", index=False)
+save_table(tar_table, "matcher/tar_at_far", figures)
 tar_table
 
 # %% [markdown]
@@ -144,17 +144,16 @@ fig = plot_confusion(ev, figures)
 # image of their class among the first $K$.
 
 # %%
-retrieval = pd.DataFrame([{"metric": k, "value": v} for k, v in m.items()
-                          if k.startswith(("precision_at", "r_precision", "map_at", "recall_at"))])
-retrieval.to_csv(figures / "matcher" / "retrieval.csv", index=False)
+retrieval = ev.retrieval_table()
+save_table(retrieval, "matcher/retrieval", figures)
 retrieval
 
 # %% [markdown]
 # Wall time of each step (seconds):
 
 # %%
-times = pd.DataFrame([{"step": k, "seconds": v} for k, v in ev.seconds.items()])
-times.to_csv(figures / "matcher" / "wall_times.csv", index=False)
+times = ev.times_table()
+save_table(times, "matcher/wall_times", figures)
 times
 
 # %% [markdown]
@@ -169,7 +168,7 @@ if raw_baseline:
     table = results_table(matcher, index, split="test", home=home, features=features)
 else:
     table = results_table(matcher, index, split="test", home=home, features=features, raw=False)
-table.to_csv(figures / "matcher" / "results_table.csv", index=False)
+save_table(table, "matcher/results_table", figures)
 table
 
 # %% [markdown]

@@ -251,6 +251,16 @@ class Evaluation:
         "One row per metric: value and the wall time it took"
         return pd.DataFrame([{"metric": k, "value": v, "seconds": self.seconds.get(k)} for k, v in self.metrics.items()])
 
+    def retrieval_table(self) -> pd.DataFrame:
+        "The search-engine metrics (P@1, R-Precision, MAP@R, Recall@K) as metric / value rows"
+        prefixes = ("precision_at", "r_precision", "map_at", "recall_at")
+        return pd.DataFrame([{"metric": k, "value": v} for k, v in self.metrics.items() if k.startswith(prefixes)],
+                            columns=["metric", "value"])
+
+    def times_table(self) -> pd.DataFrame:
+        "Wall time of each step (embedding, calibration, each metric) in seconds"
+        return pd.DataFrame(list(self.seconds.items()), columns=["step", "seconds"])
+
     def to_dict(self) -> dict:
         "JSON-ready metrics, wall times and threshold"
         return {"metrics": self.metrics, "seconds": self.seconds, "threshold": self.threshold}
