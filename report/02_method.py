@@ -13,7 +13,6 @@ benchmarks_dir = "benchmarks/results"
 seed = 0
 
 # %%
-import pandas as pd
 from IPython.display import Markdown, Image, display
 from tinymatch.config import load_experiment_config, load_hpt_config
 from tinymatch.extractors import EXTRACTORS, registry_table
@@ -172,7 +171,7 @@ print(model_summary_text(head))
 # loss implementation. The example config:
 
 # %%
-pd.DataFrame([{"field": k, "value": str(v)} for k, v in example.to_dict().items()])
+example.table()
 
 # %% [markdown]
 # Two fixed fields of the `cpu` profile depart from the study: a margin of 0.5 instead of tfa's default 1.0,

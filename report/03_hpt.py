@@ -16,12 +16,11 @@ storage = None                # Optuna storage URL override (default SQLite unde
 # %%
 import time
 from pathlib import Path
-import pandas as pd
 from IPython.display import Markdown, Image, display
 from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
-from tinymatch.hpt import (run_study, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
-                           choices, direction)
+from tinymatch.hpt import (run_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
+                           direction)
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
 if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(seed=seed)
@@ -47,8 +46,7 @@ if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(se
 # fill one study together.
 
 # %%
-space = pd.DataFrame([{"hyperparameter": k, "choices": ", ".join(map(str, v))} for k, v in choices(hcfg).items()])
-fixed = {k: v for k, v in hcfg.base.to_dict().items() if k not in hcfg.grids and k != "experiment_name"}
+space = search_space_table(hcfg)
 display(Markdown(f"Study `{hcfg.study_name}`: **{n_trials or hcfg.n_trials} trials**, objective "
                  f"`{hcfg.objective}` ({direction(hcfg)}d), pruner `{hcfg.pruner}`, extractor "
                  f"`{Path(str(hcfg.base.feature_extractor)).name}` at {hcfg.base.image_size} px, at most "
@@ -59,7 +57,7 @@ space
 # Fixed for every trial:
 
 # %%
-pd.DataFrame([fixed]).T.rename(columns={0: "value"})
+hcfg.base.table(exclude=(*hcfg.grids, "experiment_name"))
 
 # %% [markdown]
 # ### Running (or resuming) the study

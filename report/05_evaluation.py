@@ -18,7 +18,6 @@ seed = 0
 # %%
 import json, time
 from pathlib import Path
-import pandas as pd
 from IPython.display import Markdown, display
 import tinymatch
 from tinymatch.core import home_dir, figures_dir
@@ -91,7 +90,7 @@ m = ev.metrics
 display(Markdown(f"**{m['n_images']:,}** test images of {m['n_classes']} classes: **{m['n_pairs']:,} pairs**, "
                  f"scored in {sum(ev.seconds.values()):.1f} s in all. Threshold (EER on validation): "
                  f"**{matcher.threshold:.4f}**."))
-pd.DataFrame([{"rule": k, "threshold": v} for k, v in matcher.calibration.items() if k in ("eer", "best_f1", "far")])
+matcher.calibration_table()
 
 # %% [markdown]
 # #### ROC curve and AUC

@@ -93,6 +93,12 @@ class ExperimentConfig:
         "The config as plain YAML-ready values"
         return dataclasses.asdict(self)
 
+    def table(self, exclude=()):
+        "The config as a field / value table (values as text), leaving out the fields in `exclude`"
+        import pandas as pd
+        return pd.DataFrame([{"field": k, "value": str(v)} for k, v in self.to_dict().items() if k not in exclude],
+                            columns=["field", "value"])
+
     def replace(self, **changes) -> "ExperimentConfig":
         "A validated copy with `changes` applied"
         return type(self)(**{**self.to_dict(), **changes})

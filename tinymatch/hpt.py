@@ -16,9 +16,9 @@ from .train import TrainingData, fit_config
 import optuna
 
 # %% auto #0
-__all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'params_to_config', 'suggest', 'make_pruner',
-           'direction', 'create_study', 'count_trials', 'SurplusTrial', 'make_objective', 'run_study', 'trials_table',
-           'best_config', 'plot_hpt_figures', 'cli_hpt']
+__all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'search_space_table', 'params_to_config',
+           'suggest', 'make_pruner', 'direction', 'create_study', 'count_trials', 'SurplusTrial', 'make_objective',
+           'run_study', 'trials_table', 'best_config', 'plot_hpt_figures', 'cli_hpt']
 
 # %% ../nbs/10_hpt.ipynb #d484cb55
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -58,6 +58,11 @@ def _label(value): return json.dumps(value) if isinstance(value, list) else valu
 def choices(hpt_cfg: HPTConfig) -> dict:
     "Optuna categorical choices of every grid (list values as string labels)"
     return {name: [_label(v) for v in values] for name, values in hpt_cfg.search_space.items()}
+
+def search_space_table(hpt_cfg: HPTConfig): # the study config
+    "One row per searched hyperparameter with its choices"
+    return pd.DataFrame([{"hyperparameter": k, "choices": ", ".join(map(str, v))} for k, v in choices(hpt_cfg).items()],
+                        columns=["hyperparameter", "choices"])
 
 def params_to_config(params: dict) -> dict:
     "Trial params (labels) back to config values"

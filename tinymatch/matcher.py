@@ -205,6 +205,13 @@ def save(self: ImageMatcher,
     self.model_dir = model_dir
     return model_dir
 
+# %% ../nbs/11_matcher.ipynb #6a8669f4
+@patch
+def calibration_table(self: ImageMatcher):
+    "The threshold each decision rule calibrated (rule / threshold rows)"
+    return pd.DataFrame([{"rule": r, "threshold": self.calibration[r]} for r in DECISION_RULES if r in self.calibration],
+                        columns=["rule", "threshold"])
+
 # %% ../nbs/11_matcher.ipynb #016ebf1f
 FAR_LEVELS = (1e-1, 1e-2, 1e-3, 1e-4)
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import tinymatch
 from .core import TinymatchError, atomic_dir, quiet_tensorflow
-tf = quiet_tensorflow()
 
 # %% auto #0
-__all__ = ['tf', 'FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'build_head', 'augmentation_layer', 'build_feature_model',
-           'feature_head', 'tiny_extractor', 'save_feature_model', 'save_head', 'load_feature_model', 'load_head']
+__all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'build_head', 'augmentation_layer', 'build_feature_model', 'feature_head',
+           'tiny_extractor', 'save_feature_model', 'save_head', 'load_feature_model', 'load_head']
+
+# %% ../nbs/08_model.ipynb #6cbf2730
+tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
 
 # %% ../nbs/08_model.ipynb #3152b855
 @tf.keras.utils.register_keras_serializable(package="tinymatch")

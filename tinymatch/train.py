@@ -15,12 +15,14 @@ import tinymatch
 from .core import TinymatchError, atomic_write, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
 from .model import build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
-tf = quiet_tensorflow()
 
 # %% auto #0
-__all__ = ['tf', 'HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches',
-           'image_batches', 'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config',
-           'train', 'plot_learning_curve', 'model_summary_text', 'cli_train']
+__all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
+           'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
+           'plot_learning_curve', 'model_summary_text', 'cli_train']
+
+# %% ../nbs/09_train.ipynb #7563ed84
+tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
 
 # %% ../nbs/09_train.ipynb #f78f1e3d
 _SPLIT_FIELDS = ("seed", "validation_fraction", "held_out_classes", "max_classes", "images_per_class")
