@@ -16,6 +16,7 @@ from tinymatch.config import ExperimentConfig, load_experiment_config
 from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, split_index, load_dataset, split_counts,
                             save_table, plot_class_distribution, image_mode_stats, plot_image_modes,
                             plot_sample_grid, plot_triplets)
+from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg = load_experiment_config(config_path) if config_path else ExperimentConfig("dataset", seed=seed)
 
@@ -71,6 +72,8 @@ counts
 per_class = df[df["split"] == "train"].groupby("class_id").size()
 official = index[index["official_split"] == "train"].groupby("class_id").size()
 plot_class_distribution(df, "train", out_dir=figures);
+caption("Train images per class: the spread of the bars is the class imbalance the batches must cope with.",
+        alt="Histogram of the number of train images per class")
 
 # %%
 display(Markdown(
@@ -96,6 +99,8 @@ display(Markdown(
 modes = image_mode_stats(index, progress=False)
 save_table(modes, "dataset/image_modes", figures)
 plot_image_modes(modes, out_dir=figures);
+caption("Colour modes of the image files: the grayscale share is what the RGB conversion handles.",
+        alt="Bar chart of the number of images per colour mode")
 modes
 
 # %% [markdown]
@@ -107,6 +112,8 @@ modes
 
 # %%
 plot_sample_grid(df[df["split"] == "train"], n_classes=8, per_class=6, seed=seed, out_dir=figures);
+caption("Six train images of each of eight random classes (one class per row): note how much images of one class differ.",
+        alt="Grid of small photographs, one class per row, labelled with class names")
 
 # %% [markdown]
 # ### Triplets
@@ -120,3 +127,5 @@ plot_sample_grid(df[df["split"] == "train"], n_classes=8, per_class=6, seed=seed
 
 # %%
 plot_triplets(df[df["split"] == "train"], n=4, seed=seed, out_dir=figures);
+caption("Four triplets from the train split: anchor and positive share a class, the negative is from another class.",
+        alt="Four rows of three images labelled anchor, positive and negative")

@@ -20,6 +20,7 @@ from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from tinymatch.report import resolution_table, benchmark_results
 from tinymatch.train import model_summary_text
+from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
 example = load_experiment_config(example_config_path)
 
@@ -76,6 +77,8 @@ example = load_experiment_config(example_config_path)
 
 # %%
 fig = plot_triplet_regions(margin=example.margin, out_dir=figures)
+caption("The three regions of a negative (easy, semi-hard, hard) and the loss of one triplet: it reaches zero one margin beyond the positive.",
+        alt="Left: a distance axis divided into hard, semi-hard and easy regions; right: the triplet loss falling linearly to zero")
 
 # %% [markdown]
 # Left: where a negative falls relative to the anchor-positive distance and the margin. Right: the loss

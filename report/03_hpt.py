@@ -21,6 +21,7 @@ from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.hpt import (run_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
                            direction)
+from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
 if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(seed=seed)
@@ -100,6 +101,8 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
 # %%
 paths = plot_hpt_figures(study, out_dir=figures)
 display(Image(filename=str(paths["optimization_history"])))
+caption("Score of each finished trial in order, with the best so far: look for the dots drifting down.",
+        alt="Scatter of trial scores against trial number with a best-so-far step line")
 
 # %% [markdown]
 # #### Intermediate values
@@ -109,6 +112,8 @@ display(Image(filename=str(paths["optimization_history"])))
 
 # %%
 display(Image(filename=str(paths["intermediate_plot"])))
+caption("Validation loss per epoch of every trial: short curves ending high are pruned trials.",
+        alt="Line plot of validation loss against epoch, one line per trial")
 
 # %% [markdown]
 # #### Slice plot
@@ -118,6 +123,8 @@ display(Image(filename=str(paths["intermediate_plot"])))
 
 # %%
 display(Image(filename=str(paths["slice_plot"])))
+caption("Score against each hyperparameter on its own, coloured by trial order: low dots mark the good values.",
+        alt="Three scatter panels of score against embedding dimension, block widths and dropout")
 
 # %% [markdown]
 # #### Parallel coordinates
@@ -127,6 +134,8 @@ display(Image(filename=str(paths["slice_plot"])))
 
 # %%
 display(Image(filename=str(paths["parallel_plot"])))
+caption("Each trial as one line through its choices to its score: follow the darkest lines to the best combination.",
+        alt="Parallel-coordinates plot of the hyperparameters and the score")
 
 # %% [markdown]
 # #### Contour of embedding dimension and dropout
@@ -135,6 +144,8 @@ display(Image(filename=str(paths["parallel_plot"])))
 
 # %%
 display(Image(filename=str(paths["contour_plot"])))
+caption("Interpolated score over embedding dimension and dropout: a tilted valley would mean the two interact.",
+        alt="Contour map of the score over embedding dimension and dropout")
 
 # %% [markdown]
 # #### Hyperparameter importances
@@ -144,6 +155,8 @@ display(Image(filename=str(paths["contour_plot"])))
 
 # %%
 display(Image(filename=str(paths["hparam_importance"])))
+caption("Share of the score's variation explained by each hyperparameter (rough with few trials).",
+        alt="Horizontal bar chart of hyperparameter importances for the objective")
 
 # %% [markdown]
 # #### Importance for the duration
@@ -154,6 +167,8 @@ display(Image(filename=str(paths["hparam_importance"])))
 
 # %%
 display(Image(filename=str(paths["duration_importance"])))
+caption("Share of the trials' wall-time variation explained by each hyperparameter: which knobs make training slow.",
+        alt="Horizontal bar chart of hyperparameter importances for the trial duration")
 
 # %% [markdown]
 # ### All trials

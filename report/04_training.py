@@ -20,6 +20,7 @@ from tinymatch.config import load_experiment_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.model import load_feature_model
 from tinymatch.train import train, plot_learning_curve, model_summary_text, SUMMARY_FILE
+from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file).replace(**(final_training or {}))
@@ -60,6 +61,8 @@ display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at ep
 
 # %%
 fig = plot_learning_curve(model_dir, out_dir=figures)
+caption("Training and validation loss per epoch; the dashed line is the epoch whose weights were kept: look for the gap between the curves.",
+        alt="Two loss curves against epoch with a dashed vertical line at the best epoch")
 
 # %%
 history = pd.read_csv(model_dir / "history.csv")

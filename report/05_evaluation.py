@@ -27,6 +27,7 @@ from tinymatch.matcher import (ImageMatcher, evaluate, results_table, extractor_
                                plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table, FAR_LEVELS)
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
+from tinymatch.report import caption
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -65,6 +66,8 @@ matcher.model.summary(line_length=110)
 # %%
 example = find_prediction_example(matcher, index, split="train", margin=cfg.margin, seed=seed)
 fig = plot_prediction_example(example, figures)
+caption("An anchor with a positive and a negative from the train split and the matcher's score of each pair.",
+        alt="Three images, anchor, positive and negative, with the two pair scores")
 display(Markdown(f"Anchor-positive score **{example['anchor_positive_score']:.3f}**, anchor-negative score "
                  f"**{example['anchor_negative_score']:.3f}**: the gap "
                  f"{'reaches' if example['beats_margin'] else 'does not reach'} the margin {cfg.margin:g}."))
@@ -103,6 +106,8 @@ matcher.calibration_table()
 
 # %%
 fig = plot_roc_curve(ev, figures)
+caption("ROC curve over all test pairs, false-accept rate on a log scale: the higher the curve at the left, the better the matcher where it is used.",
+        alt="ROC curve: true-accept rate against logarithmic false-accept rate, with the chance diagonal")
 display(Markdown(f"AUC over all pairs: **{m['auc']:.4f}**; equal error rate **{m['eer']:.4f}**."))
 
 # %% [markdown]
@@ -111,6 +116,8 @@ display(Markdown(f"AUC over all pairs: **{m['auc']:.4f}**; equal error rate **{m
 
 # %%
 fig = plot_score_distributions(ev.stats, figures, threshold=-matcher.threshold)
+caption("Distances of matching and non-matching test pairs with the calibrated threshold: their overlap is where the matcher errs.",
+        alt="Two overlapping histograms of pair distances with a dashed threshold line")
 
 # %% [markdown]
 # #### True-accept rate at fixed false-accept rates
@@ -132,6 +139,8 @@ tar_table
 
 # %%
 fig = plot_confusion(ev, figures)
+caption("Outcomes of all test pairs at the calibrated threshold; read the rates along each row.",
+        alt="Two-by-two confusion matrix of match decisions against true pair labels")
 
 # %% [markdown]
 # #### Retrieval
@@ -184,9 +193,13 @@ proj_dir, proj_emb, proj_rows = export_split(matcher, index, split="test", exper
 display(Markdown(f"Projector files: `{proj_dir}` ({len(proj_rows):,} test images)."))
 labels = index["class_id"].to_numpy()[proj_rows]; names = index["class_name"].to_numpy()[proj_rows]
 fig = plot_embedding_2d(proj_emb, labels, names, "pca", figures, n_classes=projector_classes, seed=seed)
+caption("PCA of the test embeddings of a few classes, one colour per class: the large-scale layout of the classes.",
+        alt="Scatter plot of embeddings projected on two principal components, coloured by class")
 
 # %%
 fig = plot_embedding_2d(proj_emb, labels, names, "tsne", figures, n_classes=projector_classes, seed=seed)
+caption("t-SNE of the same points: tight, separate clusters mean images of one class map close together.",
+        alt="Scatter plot of a t-SNE map of the embeddings, coloured by class")
 
 # %% [markdown]
 # ### Scoring speed

@@ -11,9 +11,10 @@ import yaml
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
-__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile',
-           'load_profiles', 'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions',
-           'data_checksum', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
+__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'QUALITY_TARGETS',
+           'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir',
+           'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum', 'table_display_defaults',
+           'caption', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
            'comparison', 'resolution_table', 'benchmark_results', 'quality_table', 'conclusion_summary',
            'manifest_tables', 'archive_run', 'run_report', 'cli_report', 'write_readme']
 
@@ -128,6 +129,27 @@ def data_checksum(source: str | Path | None, # the dataset source of the run
         return dict(source=str(p), files=len(files), bytes=sum(f.stat().st_size for f in files))
     return dict(source=str(source))
 
+# %% ../nbs/14_report.ipynb #5cdec54c
+SETUP_TAG = "report-setup"   # the cell `execute_notebook` puts first in every report notebook (left out of the HTML)
+SETUP_SOURCE = "from tinymatch.report import table_display_defaults\ntable_display_defaults()"
+
+def table_display_defaults():
+    "pandas display options of the report: every row and column, each cell value in full (the page wraps long ones)"
+    import pandas as pd
+    for k, v in {"display.max_colwidth": None, "display.max_columns": None, "display.max_rows": 500, "display.width": None}.items():
+        pd.set_option(k, v)
+
+def caption(text: str,              # one line saying what to look at; `code` and **bold** are kept
+            alt: str | None = None, # what the image shows, for readers who cannot see it (default: `text`)
+           ):
+    "Caption the figure or table drawn by this cell or the cell before; `render_html` numbers it and sets the image's alt text"
+    from IPython.display import HTML, display
+    if not isinstance(text, str) or not text.strip(): raise TinymatchError(f"caption: expected a non-empty text, got {text!r}")
+    body = html.escape(text.strip())
+    body = re.sub(r"`([^`]+)`", r"<code>\1</code>", body)
+    body = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", body)
+    display(HTML(f'<p class="tm-caption" data-alt="{html.escape((alt or text).strip(), quote=True)}">{body}</p>'))
+
 # %% ../nbs/14_report.ipynb #ad7004f3
 class NotebookFailed(TinymatchError):
     "A report notebook raised: names the notebook and the cell, the partial output is kept"
@@ -156,12 +178,13 @@ def execute_notebook(script: str | Path,  # jupytext percent script in `report/`
                      timeout: int | None = None, # seconds per cell
                     ) -> Path:
     "Convert `script` to a notebook and execute it with papermill; a failure names the notebook and cell"
-    import jupytext, papermill as pm
+    import jupytext, nbformat, papermill as pm
     from papermill.exceptions import PapermillExecutionError
     script, out_dir = Path(script), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(script)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP_SOURCE, metadata={"tags": [SETUP_TAG]}))
     source_nb = out_dir / f"{script.stem}.input.ipynb"
     with atomic_write(source_nb) as f: jupytext.write(nb, f, fmt="ipynb")
     executed = out_dir / f"{script.stem}.ipynb"
@@ -172,14 +195,14 @@ def execute_notebook(script: str | Path,  # jupytext percent script in `report/`
                             progress_bar=False, execution_timeout=timeout, cwd=str(REPO_ROOT),
                             kernel_manager_class=_ipc_kernel_manager())
     except PapermillExecutionError as e:
-        raise NotebookFailed(f"{script}: cell {e.exec_count or e.cell_index} failed with {e.ename}: "
+        raise NotebookFailed(f"{script}: cell {e.exec_count - 1 if e.exec_count else e.cell_index} failed with {e.ename}: "
                              f"{str(e.evalue).splitlines()[0] if e.evalue else ''} (partial output kept in {executed})") from None
     return executed
 
 # %% ../nbs/14_report.ipynb #97a871f7
 def merge_notebooks(paths: list, # executed notebooks, in report order
                    ):
-    "One notebook holding the cells of every notebook in `paths`, without parameter cells and stderr output"
+    "One notebook holding the cells of every notebook in `paths`, without parameter or setup cells and stderr output"
     import nbformat
     merged = nbformat.v4.new_notebook()
     for p in paths:
@@ -187,11 +210,20 @@ def merge_notebooks(paths: list, # executed notebooks, in report order
         if not merged.cells: merged.metadata = nb.metadata
         for cell in nb.cells:
             tags = cell.get("metadata", {}).get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags: continue
+            if {"parameters", "injected-parameters", SETUP_TAG} & set(tags): continue
             if cell.cell_type == "code":   # progress bars and log lines on stderr stay in the executed notebooks
                 cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             merged.cells.append(cell)
     return merged
+
+MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+                  "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, processEnvironments: true}, "
+                  "svg: {fontCache: 'global'}};")
+REPORT_CSS = ("figure.tm-figure{margin:1.5em auto;text-align:center}figure.tm-figure img{max-width:100%;height:auto}"
+              "figure.tm-figure figcaption,table caption{font-size:.95em;color:#222;margin:.5em auto;max-width:52em;text-align:left}"
+              "table caption{caption-side:top}"
+              ".jp-RenderedHTMLCommon table{table-layout:auto;max-width:100%}"
+              ".jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{overflow-wrap:anywhere}")
 
 def _mathjax_script() -> str:
     "The MathJax 3 SVG bundle shipped by the django-static-mathjax wheel"
@@ -200,21 +232,29 @@ def _mathjax_script() -> str:
     path = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax" / "es5" / "tex-svg.js"
     return path.read_text(encoding="utf-8")
 
-def _slug_headings(body: str) -> tuple[str, list]:
-    "Give every h1-h3 a unique id and return the body with the (level, id, text) of each"
+def _offline_scripts(soup, placeholder: str):
+    "MathJax 3 configured for `$...$` and `$$...$$` (its bundle left as `placeholder`); every CDN script removed"
+    for s in soup.find_all("script"):
+        src, text = s.get("src", ""), s.string or ""
+        if "mathjax" in src.lower():
+            config = soup.new_tag("script"); config.string = MATHJAX_CONFIG
+            bundle = soup.new_tag("script"); bundle.string = placeholder
+            s.replace_with(config); config.insert_after(bundle)
+        elif src.startswith(("http:", "https:", "//")) or s.get("type") == "text/x-mathjax-config" or "https://" in text:
+            s.decompose()
+
+def _slug_headings(soup) -> list:
+    "Give every h1-h3 a unique id, drop the export's anchor links; return the (level, id, text) of each"
     seen, toc = {}, []
-    def repl(m):
-        level, attrs, inner = m.group(1), m.group(2), m.group(3)
-        text = html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()
+    for a in soup.select("a.anchor-link"): a.decompose()
+    for h in soup.find_all(["h1", "h2", "h3"]):
+        text = h.get_text().replace("¶", "").strip()
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
         n = seen.get(slug, 0); seen[slug] = n + 1
         if n: slug = f"{slug}-{n}"
-        toc.append((int(level), slug, text))
-        attrs = re.sub(r'\sid="[^"]*"', "", attrs)
-        inner = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", inner)
-        return f'<h{level}{attrs} id="{slug}">{inner}</h{level}>'
-    body = re.sub(r"<h([1-3])([^>]*)>(.*?)</h\1>", repl, body, flags=re.S)
-    return body, toc
+        h["id"] = slug
+        toc.append((int(h.name[1]), slug, text))
+    return toc
 
 def _toc_html(toc: list) -> str:
     "A nested list of links to the headings (the title heading left out)"
@@ -223,26 +263,85 @@ def _toc_html(toc: list) -> str:
              "nav.toc .toc-h3{margin-left:1.5em;font-size:.95em}</style>")
     return f'{style}<nav class="toc"><h2 id="contents">Contents</h2><ul>{"".join(items)}</ul></nav>'
 
+def _drop_index_column(table):
+    "Remove a pandas table's index column; a named index stays as an ordinary first column"
+    body = table.tbody.find_all("tr", recursive=False) if table.tbody else []
+    head = table.thead.find_all("tr", recursive=False) if table.thead else []
+    if not body or any(c.get("rowspan") or c.get("colspan") for c in table.find_all(["th", "td"])): return
+    if not all(r.find(["th", "td"]).name == "th" for r in body): return
+    if len(head) == 2 and head[1].find(["th", "td"]).get_text(strip=True):   # named index: its name heads the column
+        head[0].find(["th", "td"]).string = head[1].find(["th", "td"]).get_text(strip=True)
+        head[1].decompose()
+        for r in body: r.find("th").name = "td"
+        return
+    for r in head + body: r.find(["th", "td"]).decompose()
+
+def _caption_targets(soup) -> tuple:
+    "The figures (img) and tables of the page, and each one's caption marker if any (see `caption`)"
+    is_item = lambda t: t.name in ("img", "table") or (t.name == "p" and "tm-caption" in (t.get("class") or []))
+    seq = soup.find_all(is_item)
+    cell_of = {id(t): t.find_parent("div", class_="jp-Cell") for t in seq}
+    targets, pending = {}, []
+    for t in seq:
+        if t.name != "p": pending.append(t); continue
+        same = [x for x in seq if x.name != "p" and id(x) not in targets and cell_of[id(x)] is cell_of[id(t)] and cell_of[id(t)] is not None]
+        same.sort(key=lambda x: x.name != "img")   # a cell drawing a figure and showing a table: the figure
+        free = [x for x in pending if id(x) not in targets]
+        target = same[0] if same else (free[-1] if free else None)
+        if target is not None: targets[id(target)] = t
+    return {id(x): targets.get(id(x)) for x in seq if x.name != "p"}, [x for x in seq if x.name != "p"]
+
+def _number_figures_and_tables(soup) -> dict:
+    "Wrap each image in <figure> with 'Figure N' and its caption and alt text; give each table 'Table N'"
+    targets, items = _caption_targets(soup)
+    counts = {"img": 0, "table": 0}
+    for item in items:
+        marker = targets[id(item)]
+        counts[item.name] += 1
+        n, kind = counts[item.name], ("Figure" if item.name == "img" else "Table")
+        label = soup.new_tag("b"); label.string = f"{kind} {n}."
+        cap = soup.new_tag("figcaption" if item.name == "img" else "caption")
+        cap.append(label)
+        if marker is not None:
+            cap.append(" ")
+            for child in list(marker.contents): cap.append(child.extract())
+            if item.name == "img": item["alt"] = marker.get("data-alt") or cap.get_text()
+            marker.decompose()
+        if item.name == "img":
+            fig = soup.new_tag("figure", attrs={"class": "tm-figure", "id": f"figure-{n}"})
+            item.wrap(fig); fig.append(cap)
+        else:
+            item["id"] = item.get("id") or f"table-{n}"
+            item.insert(0, cap)
+            if "dataframe" in (item.get("class") or []): _drop_index_column(item)
+    return {"figures": counts["img"], "tables": counts["table"]}
+
 def render_html(notebooks: list,           # executed notebooks in report order
                 out_path: str | Path,      # the HTML file to write
                 title: str = "tinymatch: image matching on Tiny ImageNet", # page title
                 exclude_input: bool = True, # hide code cells
                ) -> Path:
-    "Merge executed notebooks into one offline HTML report with a table of contents"
+    "Merge executed notebooks into one offline HTML report: typeset math, numbered and captioned figures and tables, a table of contents"
+    from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
     nb = merge_notebooks(notebooks)
     nb.metadata["title"] = title
     exporter = HTMLExporter(template_name="lab", exclude_input=exclude_input, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r'<script[^>]*src="[^"]*(mathjax|MathJax)[^"]*"[^>]*>\s*</script>',
-                  lambda m: "<script>" + _mathjax_script().replace("</script", "<\\/script") + "</script>", body, count=1)
-    body = re.sub(r'<script[^>]*src="https?://[^"]*"[^>]*>\s*</script>', "", body)  # nothing from a CDN
-    body, toc = _slug_headings(body)
-    first_h1_end = body.find("</h1>")
-    at = first_h1_end + len("</h1>") if first_h1_end >= 0 else body.find("<main>") + len("<main>")
-    body = body[:at] + _toc_html(toc) + body[at:]
-    with atomic_write(out_path, encoding="utf-8") as f: f.write(body)
+    soup = BeautifulSoup(body, "html.parser")
+    placeholder = "/*tinymatch-mathjax-bundle*/"
+    _offline_scripts(soup, placeholder)
+    toc = _slug_headings(soup)
+    _number_figures_and_tables(soup)
+    style = soup.new_tag("style"); style.string = REPORT_CSS
+    (soup.head or soup).append(style)
+    nav = BeautifulSoup(_toc_html(toc), "html.parser")
+    first_h1 = soup.find("h1")
+    if first_h1 is not None: first_h1.insert_after(nav)
+    else: (soup.find("main") or soup.body or soup).insert(0, nav)
+    page = str(soup).replace(placeholder, _mathjax_script().replace("</script", "<\\/script"), 1)
+    with atomic_write(out_path, encoding="utf-8") as f: f.write(page)
     return Path(out_path)
 
 # %% ../nbs/14_report.ipynb #5688b689
