@@ -20,7 +20,7 @@ from IPython.display import Markdown, Image, display
 from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.hpt import (run_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
-                           direction)
+                           direction, hpt_observations)
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
 if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(seed=seed)
@@ -99,7 +99,9 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
 
 # %%
 paths = plot_hpt_figures(study, out_dir=figures)
+observations = hpt_observations(study, max_epochs=hcfg.base.epochs, seed=hcfg.base.seed)
 display(Image(filename=str(paths["optimization_history"])))
+display(Markdown(observations["optimization_history"]))
 
 # %% [markdown]
 # #### Intermediate values
@@ -109,6 +111,7 @@ display(Image(filename=str(paths["optimization_history"])))
 
 # %%
 display(Image(filename=str(paths["intermediate_plot"])))
+display(Markdown(observations["intermediate_plot"]))
 
 # %% [markdown]
 # #### Slice plot
@@ -118,6 +121,7 @@ display(Image(filename=str(paths["intermediate_plot"])))
 
 # %%
 display(Image(filename=str(paths["slice_plot"])))
+display(Markdown(observations["slice_plot"]))
 
 # %% [markdown]
 # #### Parallel coordinates
@@ -127,6 +131,7 @@ display(Image(filename=str(paths["slice_plot"])))
 
 # %%
 display(Image(filename=str(paths["parallel_plot"])))
+display(Markdown(observations["parallel_plot"]))
 
 # %% [markdown]
 # #### Contour of embedding dimension and dropout
@@ -135,6 +140,7 @@ display(Image(filename=str(paths["parallel_plot"])))
 
 # %%
 display(Image(filename=str(paths["contour_plot"])))
+display(Markdown(observations["contour_plot"]))
 
 # %% [markdown]
 # #### Hyperparameter importances
@@ -144,6 +150,7 @@ display(Image(filename=str(paths["contour_plot"])))
 
 # %%
 display(Image(filename=str(paths["hparam_importance"])))
+display(Markdown(observations["hparam_importance"]))
 
 # %% [markdown]
 # #### Importance for the duration
@@ -154,6 +161,7 @@ display(Image(filename=str(paths["hparam_importance"])))
 
 # %%
 display(Image(filename=str(paths["duration_importance"])))
+display(Markdown(observations["duration_importance"]))
 
 # %% [markdown]
 # ### All trials
