@@ -299,6 +299,9 @@ def history_observation(study: optuna.Study, # the study
     best_at = int(np.argmin(signed))
     steps = int((np.diff(np.minimum.accumulate(signed)) < 0).sum())
     best, after = done[best_at], len(done) - best_at - 1
+    if best_at == 0:
+        return (f"The first complete trial (#{best.number}) scored the best {name}, **{best.value:.4f}**; none of the "
+                f"{_plural(after, 'later trial')} improved on it.")
     return (f"The best {name}, **{best.value:.4f}**, came from trial #{best.number}, number {best_at + 1} of "
             f"{len(done)} complete trials. The first scored {done[0].value:.4f}: the search improved on it by "
             f"{abs(done[0].value - best.value):.4f} in {_plural(steps, 'step')}"
@@ -394,24 +397,25 @@ def contour_observation(study: optuna.Study,          # the study
 
 # %% ../nbs/10_hpt.ipynb #f6df8ae6
 def _importances(study, target=None, seed: int = 0) -> dict:
-    "fANOVA importances (seeded) of the parameters that vary over the distinct complete trials; {} when nothing varies"
+    "fANOVA importances (seeded) of the parameters that vary over the distinct complete trials; None without 2 such trials, {} when the target is constant"
     done = _finished(study)
     varying = [p for p in done[0].params if len({str(t.params.get(p)) for t in done}) > 1] if done else []
-    if len(done) < 2 or not varying: return {}
+    if len(done) < 2 or not varying: return None
     distinct = optuna.create_study(direction=study.direction)   # repeats left out
     distinct.add_trials(done)
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try: return optuna.importance.get_param_importances(distinct, evaluator=evaluator, params=varying, target=target)
-        except RuntimeError: return {}          # the target does not vary at all
+        except RuntimeError: return {}          # fANOVA: zero variance, the target does not vary at all
 
 def importance_observation(study: optuna.Study,  # the study
                            seed: int = 0,        # seed of the fANOVA forest
                           ) -> str:
     "Markdown: the parameter that explains most of the objective's variation (fANOVA) and the ranking"
     imp = _importances(study, seed=seed)
-    if not imp: return "Needs at least 2 complete trials whose parameters vary: no importances yet."
+    if imp is None: return "Needs at least 2 complete trials whose parameters vary: no importances yet."
+    if not imp: return f"The {_objective_name(study)} is the same in every complete trial: no parameter explains any variation."
     (top, share), *rest = imp.items()
     return (f"**`{top}`** explains the largest share of the variation in the {_objective_name(study)} "
             f"(fANOVA importance **{share:.2f}**)" + (", then " + ", ".join(f"`{k}` {v:.2f}" for k, v in rest) if rest else "")
@@ -423,7 +427,8 @@ def duration_observation(study: optuna.Study, # the study
     "Markdown: the parameter with most influence on a trial's wall time, and the mean duration of its choices"
     seconds = lambda t: t.duration.total_seconds()
     imp = _importances(study, target=seconds, seed=seed)
-    if not imp: return "Needs at least 2 complete trials whose parameters and durations vary: no importances yet."
+    if imp is None: return "Needs at least 2 complete trials whose parameters vary: no importances yet."
+    if not imp: return "Every complete trial took the same time: no parameter explains any variation of the duration."
     top, share = next(iter(imp.items()))
     per = pd.DataFrame([{"choice": str(t.params[top]), "s": seconds(t)} for t in _finished(study)]).groupby("choice")["s"].mean()
     return (f"**`{top}`** has the most influence on a trial's duration (fANOVA importance **{share:.2f}**); mean "
