@@ -4,6 +4,7 @@
 
 # %% ../nbs/11a_errors.ipynb #64e73fc2
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -83,7 +84,7 @@ def plot_class_ap(table: pd.DataFrame,          # from `class_ap_table`
     import matplotlib.pyplot as plt
     picked = class_ap_extremes(table, n)[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(picked) + 1.2))
-    best = picked["rank"] <= n
+    best = picked["rank"] <= min(n, math.ceil(len(table) / 2))
     ax.barh(np.arange(len(picked)), picked["ap"], color=np.where(best, "tab:green", "tab:red"))
     ax.set_yticks(np.arange(len(picked)), [f"{r}. {c}" for r, c in zip(picked["rank"], picked["class"])], fontsize=8)
     ax.axvline(table["ap"].mean(), color="k", ls="--", lw=1, label=f"mean over {len(table)} classes: {table['ap'].mean():.3f}")
@@ -159,11 +160,12 @@ def plot_false_matches(group: Group,                  # from `test_groups`
     import matplotlib.pyplot as plt
     table = false_match_table(group, n)
     if table.empty: raise TinymatchError(f"{group.name}: expected images of at least 2 classes, got {group.n_classes}")
-    fig, axes = plt.subplots(2, len(table), figsize=(1.8 * len(table), 4.2), squeeze=False)
+    fig, axes = plt.subplots(2, len(table), figsize=(1.8 * len(table), 4.6), squeeze=False)
     for c, r in enumerate(table.itertuples()):
         accepted = threshold is not None and r.score >= threshold
         _show(axes[0, c], group.paths[r.row_a], f"{r.score:.3f}{' (match)' if accepted else ''}\n{_short(r.class_a)}", "tab:red")
-        _show(axes[1, c], group.paths[r.row_b], _short(r.class_b), "tab:red")
+        _show(axes[1, c], group.paths[r.row_b], "", "tab:red")
+        axes[1, c].set_xlabel(_short(r.class_b), fontsize=7, color="tab:red")
     fig.suptitle(f"The {len(table)} highest-scoring different-class pairs of the {group.name} classes"
                  + (f" (threshold {threshold:.3f})" if threshold is not None else ""), fontsize=10)
     fig.tight_layout()
@@ -192,5 +194,5 @@ def operating_point_text(stats,            # `metrics.PairStats` of the pairs th
     return (f"At the calibrated threshold (score ≥ {threshold:.4f}), the matcher accepts {at['tp'] + at['fp']:,} of the "
             f"{stats.n_positive + stats.n_negative:,} {what}: **precision {at['precision']:.3f}** ({at['tp']:,} of them match), "
             f"**recall {at['recall']:.3f}** of the {stats.n_positive:,} matching pairs, false-accept rate {at['far']:.4f}. "
-            f"Matching pairs are only {at['positive_share']:.2%} of all pairs, so even a small false-accept rate "
-            f"weighs on the precision: {at['fp']:,} false matches against {at['tp']:,} true ones.")
+            f"Matching pairs are only {at['positive_share']:.2%} of all pairs, so every false-accept rate is paid in "
+            f"many pairs: {at['fp']:,} false matches against {at['tp']:,} true ones.")

@@ -396,7 +396,7 @@ def plot_precision_recall(stats: PairStats,                 # statistics from `p
                 label=f"operating point: precision {at['precision']:.3f}, recall {at['recall']:.3f}")
     ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="recall (matching pairs accepted)", ylabel="precision (accepted pairs that match)",
            title=title or f"Precision-recall over {stats.n_positive + stats.n_negative:,} pairs")
-    ax.grid(alpha=0.3); ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3); ax.legend(loc="lower left", fontsize=8)
     save_figure(fig, f"evaluation/{name}", out_dir)
     return fig
 
