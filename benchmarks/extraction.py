@@ -138,7 +138,7 @@ def main(argv=None) -> int:
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tinymatch.core import write_json
-    result = dict(benchmark="extraction", extractor="efficientnet_lite0", quick=a.quick, command=" ".join(sys.argv),
+    result = dict(benchmark="extraction", extractor="efficientnet_lite0", quick=a.quick, command=" ".join([Path(sys.executable).name, *sys.argv]),
                   machine=machine_info(), wall_seconds=round(time.time() - t0, 1), runs=runs,
                   goal="pipeline steady images/s >= 0.9 x bare images/s", time=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     result["comparisons"] = comparisons(result)

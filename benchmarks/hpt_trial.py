@@ -137,6 +137,7 @@ def _run(args) -> int:
         print(json.dumps(out["study"], indent=1, default=str))
         return 0
     out = dict(benchmark="hpt_trial", quick=args.quick, started=time.strftime("%Y-%m-%d %H:%M:%S"),
+               time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=" ".join([Path(sys.executable).name, *sys.argv]),
                machine=machine_info(), packages=package_versions(), load_average=os.getloadavg())
     out["trial"] = bench_trial(args)
     t = out["trial"]

@@ -138,6 +138,7 @@ def main(argv=None) -> int:
     auc = exact_auc_10k(n=2000 if args.quick else 10_000, n_classes=40 if args.quick else 200)
     result = {
         "benchmark": "pair_scoring", "quick": args.quick, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "setup": {"extractor": "efficientnet_lite0", "image_size": args.size, "images": n_images,
                   "data": str(ZIP.name) + " (official val images)", "embedding_dim": int(emb.shape[1])},
         "generator": gen, "matrix": mat,

@@ -48,7 +48,8 @@ def main(argv=None) -> int:
                          **{k: round(float(ev.metrics[k]), 4) for k in ("auc", "eer", "precision_at_1", "map_at_r")}))
         print(rows[-1], flush=True)
     write_json(RESULTS, dict(benchmark="training_levers", split="valid", base_config=base.to_dict(), epochs=a.epochs,
-                             machine=machine_info(), time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), results=rows))
+                             machine=machine_info(), time=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                             command=" ".join([Path(sys.executable).name, *sys.argv]), results=rows))
     print(f"wrote {RESULTS}")
     return 0
 

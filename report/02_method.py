@@ -18,7 +18,8 @@ from tinymatch.config import load_experiment_config, load_hpt_config
 from tinymatch.extractors import EXTRACTORS, registry_table
 from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
-from tinymatch.report import resolution_table, benchmark_results
+from pathlib import Path
+from tinymatch.report import resolution_table, benchmark_results, benchmark_provenance_text
 from tinymatch.train import model_summary_text
 from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
@@ -114,6 +115,7 @@ display(Markdown(
 # are already much better than at the native 64 px.
 
 # %%
+if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "extraction.json")))
 resolution_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
 
 # %% [markdown]
@@ -182,4 +184,5 @@ example.table()
 # by training the first tuned head for 40 epochs with each variant (`benchmarks/training_levers.py`):
 
 # %%
+if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))
 benchmark_results("training_levers", benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")

@@ -19,8 +19,9 @@ from pathlib import Path
 from IPython.display import Markdown, Image, display
 from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
+from tinymatch.report import seed_loss_comparison
 from tinymatch.hpt import (run_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
-                           direction)
+                           direction, hpt_observations)
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
@@ -85,10 +86,10 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
                  + ", ".join(f"`{k}` = {v}" for k, v in bt.params.items())
                  + (f". Written to `{Path(best_config_path).name}`." if best_config_path else ".")))
 
-# %% [markdown]
-# For orientation, the original study reached a best validation loss of 0.7195 (dropout 0.3, embedding
-# dimension 1024, blocks [512, 256]) with a different extractor (EfficientNetV2-B0 from TF Hub at 224 px)
-# and its own batches; the values are comparable in kind but not digit for digit.
+# %%
+if hcfg.objective == "val_loss":
+    display(Markdown(seed_loss_comparison(bt.value, hcfg.base.margin, Path(str(hcfg.base.feature_extractor)).name,
+                                          hcfg.base.image_size)))
 
 # %% [markdown]
 # ### Visualising the study
@@ -100,9 +101,11 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
 
 # %%
 paths = plot_hpt_figures(study, out_dir=figures)
+observations = hpt_observations(study, max_epochs=hcfg.base.epochs, seed=hcfg.base.seed)
 display(Image(filename=str(paths["optimization_history"])))
 caption("Score of each finished trial in order, with the best so far: look for the dots drifting down.",
         alt="Scatter of trial scores against trial number with a best-so-far step line")
+display(Markdown(observations["optimization_history"]))
 
 # %% [markdown]
 # #### Intermediate values
@@ -114,6 +117,7 @@ caption("Score of each finished trial in order, with the best so far: look for t
 display(Image(filename=str(paths["intermediate_plot"])))
 caption("Validation loss per epoch of every trial: short curves ending high are pruned trials.",
         alt="Line plot of validation loss against epoch, one line per trial")
+display(Markdown(observations["intermediate_plot"]))
 
 # %% [markdown]
 # #### Slice plot
@@ -125,6 +129,7 @@ caption("Validation loss per epoch of every trial: short curves ending high are 
 display(Image(filename=str(paths["slice_plot"])))
 caption("Score against each hyperparameter on its own, coloured by trial order: low dots mark the good values.",
         alt="Three scatter panels of score against embedding dimension, block widths and dropout")
+display(Markdown(observations["slice_plot"]))
 
 # %% [markdown]
 # #### Parallel coordinates
@@ -136,6 +141,7 @@ caption("Score against each hyperparameter on its own, coloured by trial order: 
 display(Image(filename=str(paths["parallel_plot"])))
 caption("Each trial as one line through its choices to its score: follow the darkest lines to the best combination.",
         alt="Parallel-coordinates plot of the hyperparameters and the score")
+display(Markdown(observations["parallel_plot"]))
 
 # %% [markdown]
 # #### Contour of embedding dimension and dropout
@@ -146,6 +152,7 @@ caption("Each trial as one line through its choices to its score: follow the dar
 display(Image(filename=str(paths["contour_plot"])))
 caption("Interpolated score over embedding dimension and dropout: a tilted valley would mean the two interact.",
         alt="Contour map of the score over embedding dimension and dropout")
+display(Markdown(observations["contour_plot"]))
 
 # %% [markdown]
 # #### Hyperparameter importances
@@ -157,6 +164,7 @@ caption("Interpolated score over embedding dimension and dropout: a tilted valle
 display(Image(filename=str(paths["hparam_importance"])))
 caption("Share of the score's variation explained by each hyperparameter (rough with few trials).",
         alt="Horizontal bar chart of hyperparameter importances for the objective")
+display(Markdown(observations["hparam_importance"]))
 
 # %% [markdown]
 # #### Importance for the duration
@@ -169,6 +177,7 @@ caption("Share of the score's variation explained by each hyperparameter (rough 
 display(Image(filename=str(paths["duration_importance"])))
 caption("Share of the trials' wall-time variation explained by each hyperparameter: which knobs make training slow.",
         alt="Horizontal bar chart of hyperparameter importances for the trial duration")
+display(Markdown(observations["duration_importance"]))
 
 # %% [markdown]
 # ### All trials

@@ -27,7 +27,7 @@ from tinymatch.matcher import (ImageMatcher, evaluate, results_table, extractor_
                                plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table, FAR_LEVELS)
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
-from tinymatch.report import caption
+from tinymatch.report import caption, benchmark_provenance_text
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -204,8 +204,8 @@ caption("t-SNE of the same points: tight, separate clusters mean images of one c
 # %% [markdown]
 # ### Scoring speed
 #
-# Embedding once and scoring by matrix against the study's pair generator, on the same images and model
-# (from `benchmarks/pair_scoring.py`, when it has been run):
+# Embedding once and scoring by matrix against the study's pair generator, on the same images and model.
+# This was measured separately from this report's run, by `benchmarks/pair_scoring.py` (when it has been run):
 
 # %%
 bench = Path(benchmarks_dir or "benchmarks/results") / "pair_scoring.json"
@@ -215,6 +215,6 @@ if bench.exists():
         f"Generator: **{b['generator']['pairs_per_second']:.0f} pairs/s**; embed once + matrix: "
         f"**{b['matrix']['pairs_per_second']:,.0f} pairs/s**, {b['speedup_pairs_per_second']:,.0f} times faster. "
         f"Exact AUC over all {b['exact_auc_all_pairs']['pairs']:,} pairs of {b['exact_auc_all_pairs']['n']:,} "
-        f"embeddings: **{b['exact_auc_all_pairs']['seconds']:.1f} s**."))
+        f"embeddings: **{b['exact_auc_all_pairs']['seconds']:.1f} s**. " + benchmark_provenance_text(b)))
 else:
     display(Markdown("_benchmarks/results/pair_scoring.json not found: run `python benchmarks/pair_scoring.py`._"))

@@ -28,10 +28,14 @@ display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path
 # frozen extractor sees each image only once.
 
 # %% [markdown]
-# ## Performance of the pipeline
+# ## Performance of the pipeline (measured separately, not by this run)
 #
 # Each row compares tinymatch's way of doing a piece of work with the study's way of doing the same
-# work, measured in the same benchmark run (`benchmarks/`, results in `benchmarks/results/*.json`).
+# work, both measured in one benchmark run. These benchmarks were **not** run by this report: the scripts
+# in `benchmarks/` measured them separately and stored the results in `benchmarks/results/*.json`, which
+# this section only reads. Each row gives the date, machine and command of its measurement as the file
+# records them ("not recorded" where it does not). Absolute times vary with the machine and its load
+# (the load average is in the machine column); each ratio compares two ways measured back to back.
 
 # %%
 perf = performance_table(benchmarks_dir)

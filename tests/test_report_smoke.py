@@ -44,3 +44,43 @@ def test_run_records_kept_beside_the_report(smoke_run):
 def test_no_papermill_noise(smoke_run):
     assert "Passed unknown parameter" not in smoke_run["stderr"]
     assert "KeyboardInterrupt" not in smoke_run["stderr"]
+
+
+def _markdown_outputs(notebook, marker: str) -> list:
+    "The text/markdown outputs of the code cells whose source contains `marker`"
+    return [o["data"]["text/markdown"] for c in notebook.cells if c.cell_type == "code" and marker in c.source
+            for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
+
+
+def test_hpt_observations_computed(smoke_run):
+    executed = nbformat.read(smoke_run["home"] / "runs" / "smoke" / "03_hpt.ipynb", 4)
+    observations = _markdown_outputs(executed, 'display(Markdown(observations["')
+    assert len(observations) == 7, observations                    # one after each of the seven figures
+    assert all(o.strip() for o in observations), observations
+    html = smoke_run["html"].read_text()
+    assert all(o.split("**")[0][:40] in html for o in observations)
+    assert "validation loss" in observations[0] or "MAP@R" in observations[0] or "trial" in observations[0]
+
+
+def test_error_analysis_section(smoke_run):
+    import pandas as pd
+    html = smoke_run["html"].read_text()
+    assert "error analysis" in html.lower() and "most confident false matches" in html.lower()
+    figures = smoke_run["out"] / "figures"
+    for name in ("errors/retrieval_seen", "errors/retrieval_unseen", "errors/class_ap_seen", "errors/class_ap_unseen",
+                 "errors/false_matches_seen", "errors/false_matches_unseen", "evaluation/precision_recall_seen"):
+        assert (figures / f"{name}.png").stat().st_size > 1000, name   # the smoke config holds 2 classes out: both groups
+    ap = pd.read_csv(figures / "errors" / "class_ap_seen.csv")
+    assert len(ap) > 1 and ap["ap"].between(0, 1).all() and ap["class"].notna().all()
+    operating = pd.read_csv(figures / "errors" / "operating_point.csv")
+    assert operating["classes"].tolist() == ["seen", "unseen"], operating
+    assert operating["precision"].between(0, 1).all() and (operating["pairs"] > 0).all()
+    executed = nbformat.read(smoke_run["home"] / "runs" / "smoke" / "07_error_analysis.ipynb", 4)
+    said = " ".join(_markdown_outputs(executed, "operating_point_text("))
+    assert "**precision " in said and "**recall " in said, said
+
+
+def test_benchmarks_say_where_they_come_from(smoke_run):
+    html = smoke_run["html"].read_text()
+    assert "measured separately, not by this run" in html
+    assert "Measured separately from this report's run, on" in html

@@ -18,7 +18,9 @@ import optuna
 # %% auto #0
 __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'search_space_table', 'params_to_config',
            'suggest', 'make_pruner', 'direction', 'create_study', 'count_trials', 'SurplusTrial', 'make_objective',
-           'run_study', 'trials_table', 'best_config', 'plot_hpt_figures', 'cli_hpt']
+           'run_study', 'trials_table', 'best_config', 'plot_hpt_figures', 'history_observation',
+           'intermediate_observation', 'choice_table', 'slice_observation', 'parallel_observation',
+           'contour_observation', 'importance_observation', 'duration_observation', 'hpt_observations', 'cli_hpt']
 
 # %% ../nbs/10_hpt.ipynb #d484cb55
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -248,7 +250,7 @@ def plot_hpt_figures(study: optuna.Study,              # the study
         return ov.plot_contour(study, params=list(contour_params))
     def importance(**kw):
         if len(complete) < 2 or not varying: raise ValueError("needs at least 2 complete trials whose parameters vary")
-        return ov.plot_param_importances(study, **kw)
+        return ov.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), **kw)
     makers = {
         "optimization_history": lambda: ov.plot_optimization_history(study),
         "intermediate_plot": lambda: ov.plot_intermediate_values(study),
@@ -274,6 +276,178 @@ def plot_hpt_figures(study: optuna.Study,              # the study
         paths[name] = save_figure(fig, f"hpt/{name}", out_dir)
         plt.close(fig)
     return paths
+
+# %% ../nbs/10_hpt.ipynb #dc15d5ae
+def _finished(study: optuna.Study, states=(optuna.trial.TrialState.COMPLETE,)) -> list:
+    "Trials of `study` in `states`, in order, without those recorded as repeats of an earlier configuration"
+    return sorted((t for t in study.get_trials(deepcopy=False, states=states) if "duplicate_of" not in t.user_attrs),
+                  key=lambda t: t.number)
+
+def _sign(study: optuna.Study) -> int: return -1 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1
+
+def _objective_name(study: optuna.Study) -> str: return "MAP@R" if _sign(study) < 0 else "validation loss"
+
+def _plural(n: int, word: str) -> str: return f"{n} {word}{'s' * (n != 1)}"
+
+def history_observation(study: optuna.Study, # the study
+                       ) -> str:
+    "Markdown: the best value, which trial reached it, and how much the search improved on the first trial"
+    done, name = _finished(study), _objective_name(study)
+    if not done: return "No complete trial yet: nothing to observe."
+    if len(done) == 1: return f"One complete trial (#{done[0].number}, {name} {done[0].value:.4f}): no history to compare."
+    signed = np.array([_sign(study) * t.value for t in done])
+    best_at = int(np.argmin(signed))
+    steps = int((np.diff(np.minimum.accumulate(signed)) < 0).sum())
+    best, after = done[best_at], len(done) - best_at - 1
+    if best_at == 0:
+        return (f"The first complete trial (#{best.number}) scored the best {name}, **{best.value:.4f}**; none of the "
+                f"{_plural(after, 'later trial')} improved on it.")
+    return (f"The best {name}, **{best.value:.4f}**, came from trial #{best.number}, number {best_at + 1} of "
+            f"{len(done)} complete trials. The first scored {done[0].value:.4f}: the search improved on it by "
+            f"{abs(done[0].value - best.value):.4f} in {_plural(steps, 'step')}"
+            + (f"; the {_plural(after, 'trial')} after the best did not improve it." if after else
+               "; the best came last, so more trials might still improve it."))
+
+# %% ../nbs/10_hpt.ipynb #80bf6074
+def intermediate_observation(study: optuna.Study,      # the study
+                             max_epochs: int | None = None, # the epoch cap of a trial (to say how many reached it)
+                            ) -> str:
+    "Markdown: at which epochs complete trials stopped (and how many hit the cap), and where pruning cut trials"
+    from collections import Counter
+    done = _finished(study)
+    pruned = _finished(study, (optuna.trial.TrialState.PRUNED,))
+    if not done and not pruned: return "No finished trial yet: nothing to observe."
+    epochs = lambda t: int(t.user_attrs.get("epochs_run") or len(t.intermediate_values))
+    out = []
+    if done:
+        ep = np.array([epochs(t) for t in done])
+        out.append(f"The {_plural(len(done), 'complete trial')} ran {ep.min()} to {ep.max()} epochs (median {np.median(ep):g}).")
+        if max_epochs:
+            capped = [t for t in done if epochs(t) >= max_epochs]
+            best = min(done, key=lambda t: _sign(study) * t.value)
+            out.append(f"{len(capped)} of them stopped at the cap of {max_epochs} epochs, not by early stopping"
+                       + (f", the best trial (#{best.number}) among them: a higher cap might improve it." if best in capped else "."))
+    if pruned:
+        at = sorted(Counter(epochs(t) for t in pruned).items())
+        out.append(f"Pruning cut {_plural(len(pruned), 'trial')}: " + ", ".join(f"{n} after epoch {e}" for e, n in at) + ".")
+    else: out.append("No trial was pruned.")
+    return " ".join(out)
+
+# %% ../nbs/10_hpt.ipynb #c708ea6c
+def choice_table(study: optuna.Study, # the study
+                ) -> pd.DataFrame:
+    "Per parameter and choice: complete trials, mean and best objective, best mean first within each parameter"
+    done = _finished(study)
+    rows = [{"parameter": k, "choice": str(v), "value": t.value} for t in done for k, v in t.params.items()]
+    if not rows: return pd.DataFrame(columns=["parameter", "choice", "trials", "mean", "best"])
+    g = pd.DataFrame(rows).groupby(["parameter", "choice"])["value"]
+    table = pd.DataFrame({"trials": g.size(), "mean": g.mean(),
+                          "best": g.max() if _sign(study) < 0 else g.min()}).reset_index()
+    table["_key"] = _sign(study) * table["mean"]
+    return table.sort_values(["parameter", "_key"]).drop(columns="_key").reset_index(drop=True)
+
+def slice_observation(study: optuna.Study, # the study
+                     ) -> str:
+    "Markdown: for each parameter, the choice with the best mean objective (with trial counts) and the worst"
+    table, name = choice_table(study), _objective_name(study)
+    if table.empty: return "No complete trial yet: nothing to observe."
+    out = []
+    for p, g in table.groupby("parameter", sort=True):
+        first, last = g.iloc[0], g.iloc[-1]
+        if len(g) == 1: out.append(f"`{p}`: only {first.choice} was tried ({_plural(int(first.trials), 'trial')}), nothing to compare.")
+        else: out.append(f"`{p}`: best mean {name} **{first['mean']:.4f}** at **{first.choice}** "
+                         f"({_plural(int(first.trials), 'trial')}), worst {last['mean']:.4f} at {last.choice} "
+                         f"({_plural(int(last.trials), 'trial')}); {len(g)} choices tried.")
+    return "\n".join(f"- {line}" for line in out)
+
+# %% ../nbs/10_hpt.ipynb #44abb4f3
+def parallel_observation(study: optuna.Study, # the study
+                         top: int | None = None, # how many best trials to compare (default a quarter, at least 2)
+                        ) -> str:
+    "Markdown: which choices the best trials share, i.e. the combination the parallel-coordinate lines converge on"
+    done = sorted(_finished(study), key=lambda t: _sign(study) * t.value)
+    if len(done) < 2: return "Fewer than 2 complete trials: no combinations to compare."
+    top = min(len(done), top or max(2, math.ceil(len(done) / 4)))
+    best = done[:top]
+    shared = {k: v for k, v in best[0].params.items() if all(str(t.params.get(k)) == str(v) for t in best)}
+    lo, hi = sorted((best[0].value, best[-1].value))
+    head = f"The {top} best trials ({_objective_name(study)} {lo:.4f} to {hi:.4f}) "
+    if not shared: return head + "share no choice: good results come from several combinations."
+    rest = [k for k in best[0].params if k not in shared]
+    return (head + "all use " + ", ".join(f"`{k}` = {v}" for k, v in shared.items())
+            + (f"; they differ in {', '.join(f'`{k}`' for k in rest)}." if rest else "."))
+
+# %% ../nbs/10_hpt.ipynb #2491d6be
+def contour_observation(study: optuna.Study,          # the study
+                        params: tuple = ("embedding_dim", "dropout"), # the contour plot's two axes
+                       ) -> str:
+    "Markdown: the best cell of the two-parameter grid, its neighbourhood, and how much of the grid was sampled"
+    x, y = params
+    done = [t for t in _finished(study) if x in t.params and y in t.params]
+    if not done: return f"No complete trial with both `{x}` and `{y}`: nothing to observe."
+    cells = pd.DataFrame([{x: t.params[x], y: t.params[y], "value": t.value} for t in done]).groupby([x, y])["value"]
+    mean = cells.mean()
+    bx, by = (mean * _sign(study)).idxmin()
+    grid = {p: done[0].distributions[p] for p in params}
+    size = [len(getattr(d, "choices", ())) or None for d in grid.values()]
+    covered = (f"The trials sampled {len(mean)} of the {size[0] * size[1]} ({x}, {y}) combinations; the rest of the "
+               f"contour is interpolated." if all(size) else f"The trials sampled {len(mean)} ({x}, {y}) combinations.")
+    return (f"Best mean {_objective_name(study)} **{mean[(bx, by)]:.4f}** at `{x}` = {bx}, `{y}` = {by} "
+            f"({_plural(int(cells.size()[(bx, by)]), 'trial')}). " + covered)
+
+# %% ../nbs/10_hpt.ipynb #f6df8ae6
+def _importances(study, target=None, seed: int = 0) -> dict:
+    "fANOVA importances (seeded) of the parameters that vary over the distinct complete trials; None without 2 such trials, {} when the target is constant"
+    done = _finished(study)
+    varying = [p for p in done[0].params if len({str(t.params.get(p)) for t in done}) > 1] if done else []
+    if len(done) < 2 or not varying: return None
+    distinct = optuna.create_study(direction=study.direction)   # repeats left out
+    distinct.add_trials(done)
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try: return optuna.importance.get_param_importances(distinct, evaluator=evaluator, params=varying, target=target)
+        except RuntimeError: return {}          # fANOVA: zero variance, the target does not vary at all
+
+def importance_observation(study: optuna.Study,  # the study
+                           seed: int = 0,        # seed of the fANOVA forest
+                          ) -> str:
+    "Markdown: the parameter that explains most of the objective's variation (fANOVA) and the ranking"
+    imp = _importances(study, seed=seed)
+    if imp is None: return "Needs at least 2 complete trials whose parameters vary: no importances yet."
+    if not imp: return f"The {_objective_name(study)} is the same in every complete trial: no parameter explains any variation."
+    (top, share), *rest = imp.items()
+    return (f"**`{top}`** explains the largest share of the variation in the {_objective_name(study)} "
+            f"(fANOVA importance **{share:.2f}**)" + (", then " + ", ".join(f"`{k}` {v:.2f}" for k, v in rest) if rest else "")
+            + f"; over {_plural(len(_finished(study)), 'complete trial')}, a rough ranking only.")
+
+def duration_observation(study: optuna.Study, # the study
+                         seed: int = 0,       # seed of the fANOVA forest
+                        ) -> str:
+    "Markdown: the parameter with most influence on a trial's wall time, and the mean duration of its choices"
+    seconds = lambda t: t.duration.total_seconds()
+    imp = _importances(study, target=seconds, seed=seed)
+    if imp is None: return "Needs at least 2 complete trials whose parameters vary: no importances yet."
+    if not imp: return "Every complete trial took the same time: no parameter explains any variation of the duration."
+    top, share = next(iter(imp.items()))
+    per = pd.DataFrame([{"choice": str(t.params[top]), "s": seconds(t)} for t in _finished(study)]).groupby("choice")["s"].mean()
+    return (f"**`{top}`** has the most influence on a trial's duration (fANOVA importance **{share:.2f}**); mean "
+            "duration by choice: " + ", ".join(f"{c}: {s:.0f} s" for c, s in per.sort_values().items()) + ".")
+
+# %% ../nbs/10_hpt.ipynb #f43ffe4e
+def hpt_observations(study: optuna.Study,           # the study
+                     max_epochs: int | None = None, # a trial's epoch cap
+                     contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
+                     seed: int = 0,                 # seed of the fANOVA importances
+                    ) -> dict:
+    "The observation (markdown) for each of the seven figures, keyed like `plot_hpt_figures`"
+    return {"optimization_history": history_observation(study),
+            "intermediate_plot": intermediate_observation(study, max_epochs),
+            "slice_plot": slice_observation(study),
+            "parallel_plot": parallel_observation(study),
+            "contour_plot": contour_observation(study, contour_params),
+            "hparam_importance": importance_observation(study, seed),
+            "duration_importance": duration_observation(study, seed)}
 
 # %% ../nbs/10_hpt.ipynb #ce63da4e
 def cli_hpt(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])

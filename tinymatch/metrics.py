@@ -14,8 +14,10 @@ from .core import TinymatchError, save_figure
 
 # %% auto #0
 __all__ = ['score_to_distance', 'pair_scores', 'PairStats', 'pair_statistics', 'pairwise_auc', 'roc_curve_pairs', 'tar_at_far',
-           'equal_error_rate', 'confusion_at_threshold', 'best_f1_threshold', 'retrieval_metrics', 'plot_roc',
-           'plot_score_distributions', 'plot_confusion']
+           'equal_error_rate', 'confusion_at_threshold', 'best_f1_threshold', 'retrieval_metrics',
+           'query_average_precision', 'class_average_precision', 'nearest_neighbours', 'top_false_pairs',
+           'precision_recall', 'precision_recall_at', 'plot_precision_recall', 'plot_roc', 'plot_score_distributions',
+           'plot_confusion']
 
 # %% ../nbs/07_metrics.ipynb #f394d896
 def _check_inputs(embeddings, labels, name: str = "embeddings") -> tuple[np.ndarray, np.ndarray]:
@@ -271,6 +273,132 @@ def retrieval_metrics(embeddings: np.ndarray,          # (n, d) L2-normalised em
     return {"precision_at_1": totals["p1"] / n_used, "r_precision": totals["rp"] / n_used,
             "map_at_r": totals["map"] / n_used, "recall_at_k": {k: totals[k] / n_used for k in ks},
             "n_queries": n_used, "n_skipped": len(queries) - n_used}
+
+# %% ../nbs/07_metrics.ipynb #54183d51
+def _query_blocks(gallery: np.ndarray, queries: np.ndarray, chunk_rows: int | None, exclude: np.ndarray | None):
+    "Yield (start, stop, scores) of query blocks against the gallery, each query's own gallery row at -inf"
+    step = chunk_rows or max(1, _auto_chunk_rows(len(gallery)) // 3)   # room for the argsort's int64 indices
+    for start in range(0, len(queries), step):
+        stop = min(len(queries), start + step)
+        scores = queries[start:stop] @ gallery.T
+        if exclude is not None: scores[np.arange(stop - start), exclude[start:stop]] = -np.inf
+        yield start, stop, scores
+
+def query_average_precision(embeddings: np.ndarray,        # (n, d) L2-normalised embeddings
+                            labels: Sequence,              # (n,) labels
+                            chunk_rows: int | None = None, # queries per block
+                           ) -> np.ndarray:
+    "Average precision of each item as a query against all the others (full ranking); NaN when no other item shares its label"
+    emb, lab = _check_inputs(embeddings, labels)
+    out = np.full(len(emb), np.nan)
+    _, inverse, counts = np.unique(lab, return_inverse=True, return_counts=True)
+    r = counts[inverse] - 1
+    for start, stop, scores in _query_blocks(emb, emb, chunk_rows, np.arange(len(emb))):
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :-1]          # the query itself ranks last
+        rel = lab[order] == lab[start:stop, None]
+        hits = np.cumsum(rel, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:stop] = (hits / np.arange(1, rel.shape[1] + 1) * rel).sum(1) / r[start:stop]
+    out[r == 0] = np.nan
+    return out
+
+def class_average_precision(embeddings: np.ndarray,        # (n, d) L2-normalised embeddings
+                            labels: Sequence,              # (n,) labels
+                            chunk_rows: int | None = None, # queries per block
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(labels, mean average precision of the label's queries, number of items) per label with at least 2 items"
+    ap = query_average_precision(embeddings, labels, chunk_rows)
+    lab = np.asarray(labels).reshape(-1)
+    classes, inverse, counts = np.unique(lab, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=np.nan_to_num(ap), minlength=len(classes))
+    keep = counts > 1
+    return classes[keep], sums[keep] / counts[keep], counts[keep]
+
+# %% ../nbs/07_metrics.ipynb #9881b8b6
+def nearest_neighbours(embeddings: np.ndarray,          # (n, d) L2-normalised embeddings: the gallery
+                       k: int = 5,                      # neighbours per query
+                       query_rows: Sequence | None = None, # gallery rows used as queries (default all); each excludes itself
+                       chunk_rows: int | None = None,   # queries per block
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    "(gallery rows, scores) of each query's k nearest neighbours, best first, the query itself excluded"
+    emb, _ = _check_inputs(embeddings, np.zeros(len(np.asarray(embeddings))))
+    rows = np.arange(len(emb)) if query_rows is None else np.asarray(query_rows, dtype=np.int64).reshape(-1)
+    if not 1 <= k < len(emb): raise TinymatchError(f"k: expected 1 <= k < {len(emb)} (the gallery size), got {k}")
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(emb)):
+        raise TinymatchError(f"query_rows: expected rows in [0, {len(emb)}), got {rows.min()}..{rows.max()}")
+    idx, val = np.zeros((len(rows), k), np.int64), np.zeros((len(rows), k), np.float32)
+    for start, stop, scores in _query_blocks(emb, emb[rows], chunk_rows, rows):
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable"), 1)
+        idx[start:stop], val[start:stop] = top, np.take_along_axis(scores, top, 1)
+    return idx, val
+
+# %% ../nbs/07_metrics.ipynb #6dfc5126
+def top_false_pairs(embeddings: np.ndarray,          # (n, d) L2-normalised embeddings
+                    labels: Sequence,                # (n,) labels
+                    k: int = 10,                     # how many pairs
+                    chunk_rows: int | None = None,   # rows per block
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(rows i, rows j, scores) of the k highest-scoring different-label pairs i < j, best first: the most confident false matches"
+    emb, lab = _check_inputs(embeddings, labels)
+    if k < 1: raise TinymatchError(f"k: expected a positive number of pairs, got {k}")
+    best_i, best_j, best_s = (np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.float32),)
+    for start, stop, scores in _query_blocks(emb, emb, chunk_rows, None):
+        rows = np.arange(start, stop)[:, None]
+        scores[(np.arange(len(emb))[None, :] <= rows) | (lab[None, :] == lab[start:stop, None])] = -np.inf
+        flat = scores.ravel()
+        take = np.argpartition(-flat, min(k, len(flat)) - 1)[:k] if len(flat) > k else np.arange(len(flat))
+        take = take[np.isfinite(flat[take])]
+        best_i = np.r_[best_i, start + take // len(emb)]; best_j = np.r_[best_j, take % len(emb)]
+        best_s = np.r_[best_s, flat[take]]
+        keep = np.lexsort((best_j, best_i, -best_s))[:k]
+        best_i, best_j, best_s = best_i[keep], best_j[keep], best_s[keep]
+    return best_i, best_j, best_s
+
+# %% ../nbs/07_metrics.ipynb #55b2d542
+def precision_recall(stats: PairStats,       # statistics from `pair_statistics`
+                     max_points: int = 1000, # thresholds (about)
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "(precision, recall, distance thresholds) over all pairs at the ROC's thresholds, strictest first"
+    fpr, tpr, thresholds = stats.roc(max_points)
+    tp, fp = tpr[1:-1] * stats.n_positive, fpr[1:-1] * stats.n_negative
+    keep = tp + fp > 0
+    return (tp / np.where(keep, tp + fp, 1))[keep], tpr[1:-1][keep], thresholds[1:-1][keep]
+
+def precision_recall_at(stats: PairStats,  # statistics from `pair_statistics`
+                        threshold: float,  # distance threshold: pairs at most this far apart match
+                       ) -> dict:
+    "Precision, recall (TAR), false-accept rate and the counts behind them at one distance threshold, with the positive share"
+    stats._require_both()
+    c = stats.confusion(threshold)
+    accepted = c["tp"] + c["fp"]
+    return {"precision": c["tp"] / accepted if accepted else float("nan"), "recall": c["tp"] / stats.n_positive,
+            "far": c["fp"] / stats.n_negative, **c,
+            "positive_share": stats.n_positive / (stats.n_positive + stats.n_negative)}
+
+# %% ../nbs/07_metrics.ipynb #d73dc7c5
+def plot_precision_recall(stats: PairStats,                 # statistics from `pair_statistics`
+                          threshold: float | None = None,   # the operating distance threshold to mark
+                          out_dir: str | Path | None = None, # figure folder (default `figures_dir()`)
+                          name: str = "precision_recall",   # file name under `evaluation/`
+                          title: str | None = None,
+                         ):
+    "Precision against recall over all pairs, with the positive share (a random rule's precision) and the operating point; saved to `evaluation/<name>.png`"
+    import matplotlib.pyplot as plt
+    precision, recall, _ = precision_recall(stats)
+    share = stats.n_positive / (stats.n_positive + stats.n_negative)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.plot(recall, precision, lw=1.8, label="all pairs")
+    ax.axhline(share, color="grey", ls=":", lw=1, label=f"positive share {share:.2%} (chance)")
+    if threshold is not None:
+        at = precision_recall_at(stats, threshold)
+        ax.plot([at["recall"]], [at["precision"]], "o", color="k", ms=7,
+                label=f"operating point: precision {at['precision']:.3f}, recall {at['recall']:.3f}")
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="recall (matching pairs accepted)", ylabel="precision (accepted pairs that match)",
+           title=title or f"Precision-recall over {stats.n_positive + stats.n_negative:,} pairs")
+    ax.grid(alpha=0.3); ax.legend(loc="lower left", fontsize=8)
+    save_figure(fig, f"evaluation/{name}", out_dir)
+    return fig
 
 # %% ../nbs/07_metrics.ipynb #6703c262
 def plot_roc(stats: PairStats,                 # statistics from `pair_statistics`

@@ -11,12 +11,13 @@ import yaml
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
-__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'QUALITY_TARGETS',
-           'SEED_BEST_VAL_LOSS', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir',
-           'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum', 'table_display_defaults',
-           'caption', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'performance_table',
-           'comparison', 'resolution_table', 'benchmark_results', 'quality_table', 'conclusion_summary',
-           'manifest_tables', 'archive_run', 'run_report', 'cli_report', 'write_readme']
+__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
+           'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root', 'Profile', 'load_profiles',
+           'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum',
+           'table_display_defaults', 'caption', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
+           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table',
+           'benchmark_results', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
+           'archive_run', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -350,17 +351,45 @@ def _read_json(path: Path, what: str) -> dict:
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
 
+NOT_RECORDED = "not recorded"
+
+def _machine_text(data: dict) -> str:
+    "CPU, cores, memory, Python and load average of a benchmark's machine, from what its JSON records"
+    m = data.get("machine") or {}
+    load = m.get("load_average_1_5_15") or m.get("load_average_before") or data.get("load_average")
+    parts = [m.get("cpu_model") or m.get("cpu") or m.get("processor"),
+             f"{m.get('cpus') or m.get('cores')} CPUs" if (m.get("cpus") or m.get("cores")) else None,
+             f"{m['memory_gb']} GB" if m.get("memory_gb") else None,
+             f"Python {m['python']}" if m.get("python") else None,
+             f"load {load[0]:.1f}" if load else None]
+    return ", ".join(p for p in parts if p) or NOT_RECORDED
+
+def benchmark_provenance(data: dict, # one benchmark's JSON
+                        ) -> dict:
+    "{date, machine, command} that produced a benchmark result, as its JSON records them ('not recorded' where it does not)"
+    return dict(date=str(data.get("date") or data.get("time") or data.get("started") or NOT_RECORDED),
+                machine=_machine_text(data), command=data.get("command") or NOT_RECORDED)
+
+def benchmark_provenance_text(data: dict | str | Path, # one benchmark's JSON, or its file
+                             ) -> str:
+    "Markdown: when, where and by which command a benchmark result was measured, separately from the report's run (and its note)"
+    if not isinstance(data, dict): data = _read_json(Path(data), "benchmark results")
+    p = benchmark_provenance(data)
+    command = f"`{p['command']}`" if p["command"] != NOT_RECORDED else f"a command that was {NOT_RECORDED}"
+    return (f"Measured separately from this report's run, on {p['date']} ({p['machine']}), by {command}."
+            + (f" Note: {data['note']}." if data.get("note") else ""))
+
 def performance_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # benchmark JSON files
                      ):
-    "One row per benchmark comparison: what was compared, the ratio and the goal, from `benchmarks/results`"
+    "One row per benchmark comparison: what was compared, the ratio and the goal, and the date, machine and command that measured it"
     import pandas as pd
     rows = []
     for path in sorted(Path(results_dir).glob("*.json")):
         data = json.loads(path.read_text())
         for c in data.get("comparisons", []):
             rows.append(dict(benchmark=path.stem, comparison=c.get("name"), ours=c.get("ours"), seed_way=c.get("baseline"),
-                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), measured=data.get("date") or data.get("time") or data.get("started")))
-    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "seed_way", "ratio", "goal", "met", "measured"])
+                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), **benchmark_provenance(data)))
+    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "seed_way", "ratio", "goal", "met", "date", "machine", "command"])
 
 # %% ../nbs/14_report.ipynb #62ac6c68
 def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
@@ -410,6 +439,24 @@ def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `re
 # %% ../nbs/14_report.ipynb #9cb1f430
 QUALITY_TARGETS = {"auc": 0.95, "precision_at_1": 0.60, "map_at_r": 0.35}  # goals for the tuned model
 SEED_BEST_VAL_LOSS = 0.7195   # the study's best HPT validation loss (EfficientNetV2-B0 at 224 px)
+SEED_STUDY = dict(best_val_loss=SEED_BEST_VAL_LOSS, margin=1.0, extractor="EfficientNetV2-B0 from TF Hub", image_size=224,
+                  dropout=0.3, embedding_dim=1024, blocks=[512, 256])   # the original study's best trial and its setting
+
+def seed_loss_comparison(value: float,     # this study's best validation loss
+                         margin: float,    # the triplet margin it was measured at
+                         extractor: str,   # this study's extractor
+                         image_size: int,  # and input size
+                        ) -> str:
+    "Markdown comparing a best validation loss with the original study's, which only makes sense at the same margin"
+    s = SEED_STUDY
+    if margin != s["margin"]:
+        return (f"The original study's best validation loss ({s['best_val_loss']}) is not compared with this one ({value:.4f}): "
+                f"it was measured at triplet margin {s['margin']:g} and this study uses {margin:g}, and a triplet loss "
+                f"(the mean of max(d(a, p) - d(a, n) + margin, 0)) grows with its margin.")
+    return (f"At the same margin ({margin:g}), the original study reached a best validation loss of {s['best_val_loss']} "
+            f"(dropout {s['dropout']}, embedding dimension {s['embedding_dim']}, blocks {s['blocks']}) against {value:.4f} here, "
+            f"with {s['extractor']} at {s['image_size']} px instead of {extractor} at {image_size} px and its own batches: "
+            f"losses of one kind, not equal digit for digit.")
 
 def quality_table(metrics: dict,                  # evaluation metrics (`Evaluation.metrics`)
                   targets: dict = QUALITY_TARGETS, # metric -> goal (higher is better)
@@ -454,9 +501,9 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
             best = min(t.value for t in done) if study.direction.name == "MINIMIZE" else max(t.value for t in done)
             lines.append(f"The hyperparameter study `{hpt_cfg.study_name}` ran {len(states)} trials "
                          f"({states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, {states.count('FAIL')} failed); "
-                         f"its best {hpt_cfg.objective} is **{best:.4f}**"
-                         + (f" (the study's own best validation loss was {SEED_BEST_VAL_LOSS}, with a different "
-                            f"extractor and input size)." if hpt_cfg.objective == "val_loss" else "."))
+                         f"its best {hpt_cfg.objective} is **{best:.4f}**."
+                         + (" " + seed_loss_comparison(best, hpt_cfg.base.margin, Path(str(hpt_cfg.base.feature_extractor)).name,
+                                                       hpt_cfg.base.image_size) if hpt_cfg.objective == "val_loss" else ""))
     except KeyError:
         lines.append(f"No hyperparameter study named `{hpt_cfg.study_name}` was found in the run's storage.")
     return "\n\n".join(lines)
