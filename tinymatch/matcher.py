@@ -398,7 +398,7 @@ class OpenSetResult:
         t = self.table.copy()
         for m in BOOTSTRAP_METRICS:
             t[m] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" for v, lo, hi in zip(t[m], t[f"{m}_lo"], t[f"{m}_hi"])]
-        t = t.drop(columns=[f"{m}_{e}" for m in BOOTSTRAP_METRICS for e in ("lo", "hi")])
+        t = t.drop(columns=[f"{m}_{e}" for m in BOOTSTRAP_METRICS for e in ("lo", "hi")] + ["split", "threshold_rule"])
         return t.round(digits + 1)
 
     def unseen_choice(self, metric: str = "map_at_r") -> dict:
