@@ -1,7 +1,8 @@
 """Feature extraction: the bare extractor vs the whole caching pipeline, and raw-feature quality per image size.
 
 For EfficientNet-Lite0 at each image size, on the same real Tiny ImageNet images (a class-stratified subset
-of the official val split):
+of the validation split of the training classes of configs/hpt.yaml's split: the input size is chosen here,
+so never on the official val images, which are the test split, nor on held-out classes):
   bare      images/s of pre-decoded, pre-resized tensor batches through the model (repeated)
   pipeline  images/s of `features.build_features` (read, decode, resize, extract, write to the memmap cache),
             measured after its first batch (steady) and over the whole call (with model build)
@@ -29,9 +30,18 @@ def machine_info() -> dict:
     return machine()
 
 
+SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"
+SAMPLE = "valid split (official-train images) of the seen classes of configs/hpt.yaml"
+
+
 def stratified_val(index, per_class: int):
-    "The first `per_class` official-val images of every class (by file name)"
-    val = index[index["official_split"] == "val"].sort_values(["class_id", "path"])
+    "The first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split"
+    from tinymatch.config import load_hpt_config
+    from tinymatch.data import split_index
+    b = load_hpt_config(SPLIT_CONFIG).base
+    sp = split_index(index, b.validation_fraction, b.split_seed, b.held_out_classes, b.max_classes, b.images_per_class,
+                     b.held_out_valid_classes)
+    val = sp[sp["split"] == "valid"].sort_values(["class_id", "path"])
     return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
 
 
@@ -139,6 +149,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tinymatch.core import write_json
     result = dict(benchmark="extraction", extractor="efficientnet_lite0", quick=a.quick, command=" ".join([Path(sys.executable).name, *sys.argv]),
+                  sample=SAMPLE,
                   machine=machine_info(), wall_seconds=round(time.time() - t0, 1), runs=runs,
                   goal="pipeline steady images/s >= 0.9 x bare images/s", time=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     result["comparisons"] = comparisons(result)

@@ -6,19 +6,21 @@ home = None
 source = None
 figures = "figures"
 config_path = None
+hpt_config_path = None        # the study config: its split fields are the run's split
 synthetic = {}
 seed = 0
 
 # %%
 import time
 from IPython.display import Markdown, display
-from tinymatch.config import ExperimentConfig, load_experiment_config
+from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
 from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, split_index, load_dataset, split_counts,
                             save_table, plot_class_distribution, image_mode_stats, plot_image_modes,
                             plot_sample_grid, plot_triplets)
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
-cfg = load_experiment_config(config_path) if config_path else ExperimentConfig("dataset", seed=seed)
+cfg = load_experiment_config(config_path) if config_path else \
+    load_hpt_config(hpt_config_path).base if hpt_config_path else ExperimentConfig("dataset", seed=seed)
 
 # %% [markdown]
 # ### The data
@@ -54,6 +56,11 @@ index.head(3)
 # original data in both parts; a fixed seed makes the division repeatable, so every trial of the search
 # and the final training see the same images. The validation split drives early stopping and the search's
 # objective.
+#
+# Before that, two disjoint seeded sets of classes are held out (the open-set protocol of the method
+# section): the **unseen test** classes, whose official-val images form `unseen_test` and whose training
+# images are not used, and the **unseen validation** classes, whose official-train images form
+# `unseen_valid`. The table counts images and classes per split.
 
 # %%
 df = load_dataset(cfg, source, home, progress=False)

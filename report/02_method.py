@@ -10,6 +10,7 @@ figures = "figures"
 hpt_config_path = "configs/hpt.yaml"
 example_config_path = "configs/experiment.yaml"   # the config whose head is shown as an example
 benchmarks_dir = "benchmarks/results"
+final_training = {}           # the profile's final-training overrides (epochs, patience, seeds)
 seed = 0
 
 # %%
@@ -19,7 +20,7 @@ from tinymatch.extractors import EXTRACTORS, registry_table
 from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from pathlib import Path
-from tinymatch.report import resolution_table, benchmark_results, benchmark_provenance_text
+from tinymatch.report import resolution_table, benchmark_results, benchmark_provenance_text, decision_table
 from tinymatch.train import model_summary_text
 from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
@@ -110,8 +111,8 @@ display(Markdown(
 #
 # Tiny ImageNet's images are 64x64; the extractor was trained at 224x224. Upsampling costs extraction
 # time roughly with the number of pixels, and buys feature quality. The extraction benchmark measured
-# both on this machine (raw features, no training, on a stratified sample of the val split); the `cpu`
-# profile uses the size in the middle, where the whole dataset is cached in minutes and the raw features
+# both on this machine (raw features, no training, on a class-stratified sample of images; which images,
+# is in the decision table at the end of this section); the `cpu` profile uses the size in the middle, where the whole dataset is cached in minutes and the raw features
 # are already much better than at the native 64 px.
 
 # %%
@@ -186,3 +187,58 @@ example.table()
 # %%
 if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))
 benchmark_results("training_levers", benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
+
+# %% [markdown]
+# ## Open-set protocol and the data behind every decision
+#
+# ### Seen and unseen classes
+#
+# A matcher for objects in general must work on kinds of objects it was never trained on, so the study
+# holds classes out. Two disjoint, seeded sets of classes are drawn before anything else:
+#
+# - the **unseen test classes**: nothing but the final scoring sees them. Their official-train images are
+#   not used at all; their official-val images form the `unseen_test` split;
+# - the **unseen validation classes**: their official-train images (`unseen_valid`) serve only choices
+#   that concern unseen classes (here: whether the trained head or the raw features should embed classes
+#   never trained on); never training, the HPT objective or threshold calibration. Their official-val
+#   images are not used.
+#
+# The remaining **seen** classes are split into `train`, `valid` (early stopping, the HPT objective, the
+# threshold) and `test` (their official-val images). Held-out rows carry split values of their own, so
+# no part of the pipeline that reads `train`, `valid` or `test` can pick them up by accident; a test
+# (`tests/test_held_out.py`) checks that their rows reach no array the trainer, the HPT objective or the
+# calibration receives.
+
+# %%
+h = hcfg.base
+display(Markdown(f"This run holds out **{h.held_out_classes} unseen test classes** and **{h.held_out_valid_classes} "
+                 f"unseen validation classes** (drawn with split seed {h.split_seed}); the final model is trained with "
+                 f"seeds {final_training.get('seeds', [h.seed])}."))
+
+# %% [markdown]
+# ### ImageNet overlap
+#
+# Tiny ImageNet's 200 classes are ImageNet classes and its images are taken from ImageNet, on which the
+# frozen extractor was pretrained (as a classifier over ImageNet's 1,000 classes). "Unseen" here means
+# unseen by the *head*, not by the extractor: the extractor has been trained to separate these very
+# classes, probably on many of these very images. Two consequences for what the comparisons can show:
+#
+# - **seen vs unseen** measures how much the head's training specialises it to its training classes,
+#   relative to classes the extractor already knows. It does not measure generalisation to object kinds
+#   that no part of the model has learned; on truly novel kinds both numbers would likely be lower;
+# - **trained vs raw features** measures what the triplet-loss head adds on top of features that were
+#   already optimised to separate these classes. The raw features therefore start from an advantage that
+#   a new domain would not give them, and a head that does not beat them here may still help elsewhere,
+#   or the opposite.
+#
+# A clean test of generalisation would need an extractor pretrained without these classes (or a
+# dataset disjoint from ImageNet); this study does not have one and says so rather than claim it.
+#
+# ### Decisions and the data they were made on
+#
+# Every choice that shapes the model or the matcher, with the data it was made on. The official-val
+# images (the test split) and the unseen test classes appear in no row except as what is finally
+# scored; where a benchmark on record was measured before this protocol, the row says so.
+
+# %%
+decision_table(hpt_config_path, final_training, benchmarks_dir)

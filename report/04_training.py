@@ -7,7 +7,7 @@ source = None
 figures = "figures"
 config_path = None            # experiment YAML to train (default: best_config_path, written by the HPT section)
 best_config_path = None
-final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10}
+final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10, seeds: [0, 1, 2]}
 synthetic = {}
 force = False                 # retrain even if the model folder already holds this run
 
@@ -19,11 +19,12 @@ from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.model import load_feature_model
-from tinymatch.train import train, plot_learning_curve, model_summary_text, SUMMARY_FILE
+from tinymatch.train import train, final_configs, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg_file = config_path or best_config_path
-cfg = load_experiment_config(cfg_file).replace(**(final_training or {}))
+seed_configs = final_configs(load_experiment_config(cfg_file), final_training)
+cfg = seed_configs[0]                 # the headline model: the first seed
 display(Markdown(f"Experiment `{cfg.experiment_name}` from `{Path(cfg_file).name}`: embedding dimension "
                  f"**{cfg.embedding_dim}**, blocks **{cfg.intermediate_ff_block_units}**, dropout **{cfg.dropout}**, "
                  f"up to {cfg.epochs} epochs with early-stopping patience {cfg.early_stopping_patience}."))
@@ -53,6 +54,21 @@ display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at ep
                  f"{summary['epochs_run']} ({'stopped early' if summary['stopped_early'] else 'epoch limit reached'}), "
                  f"{summary['seconds']:.0f} s of training on {summary['n_train']:,} train and "
                  f"{summary['n_valid']:,} validation images."))
+
+# %% [markdown]
+# ### Other seeds
+#
+# The same configuration is trained again with other seeds (initial weights, batch order and dropout;
+# the split and the held-out classes stay the same), so the evaluation can show how much its numbers
+# move from seed to seed. The headline model above is the first seed's; each other seed has its own model
+# folder, `<experiment>-seed<s>`, reused when it already holds the finished run.
+
+# %%
+seed_dirs = {cfg.seed: model_dir, **{c.seed: train(c, home=home, source=source, force=force, retrain_if_changed=True)
+                                     for c in seed_configs[1:]}}
+runs = seed_runs_table(seed_dirs)
+save_table(runs, "training/seed_runs", figures)
+runs
 
 # %% [markdown]
 # ### Learning curve

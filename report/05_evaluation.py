@@ -11,6 +11,8 @@ benchmarks_dir = None
 model_dir = None              # model folder; default TINYMATCH_HOME/models/<experiment>
 experiment = None             # experiment name; default the config's experiment_name
 raw_baseline = True           # compare with the raw extractor features (no training)
+final_training = {}           # the final run's overrides; its `seeds` name the seed models to compare
+n_boot = 1000                 # bootstrap replicates (resampling classes) of every interval
 projector_classes = 10        # classes shown in the 2D views
 projector_images = 2000       # test images exported to the TensorBoard projector
 seed = 0
@@ -23,8 +25,11 @@ import tinymatch
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
-from tinymatch.matcher import (ImageMatcher, evaluate, results_table, extractor_features, find_prediction_example,
-                               plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table, FAR_LEVELS)
+from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features,
+                               find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion,
+                               tar_far_table, FAR_LEVELS)
+from tinymatch.train import final_configs
+from tinymatch.report import open_set_summary
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
 from tinymatch.report import caption, benchmark_provenance_text
@@ -165,19 +170,62 @@ save_table(times, "matcher/wall_times", figures)
 times
 
 # %% [markdown]
-# ### What training adds
+# ### Seen and unseen classes, trained and raw
 #
-# The same metrics for the raw extractor features (L2-normalised, no training) and for the trained
-# embedding, on classes seen in training and, when the experiment held classes out, on classes the model
-# never saw. The difference is what the triplet-loss head contributes on top of ImageNet features.
+# The question of the study is whether the recipe makes a matcher for *objects in general*, so the
+# same metrics are computed on two groups of classes: the **seen** classes (the test split: official-val
+# images of classes the head was trained on) and the **unseen** classes (official-val images of the
+# classes held out of training, HPT and calibration). Each group is scored with the trained embedding and
+# with the **raw extractor features** (the cached features, L2-normalised, no training): the difference is
+# what the triplet-loss head adds on top of ImageNet features. The unseen *validation* classes (a third,
+# disjoint set) appear too: they are the only data the choice of an embedding for unseen classes is made on.
+#
+# The threshold calibrated on the seen-class validation split (for the raw features, on their own
+# validation pairs by the same rule) is applied **unchanged** to every group; the columns
+# `far_at_threshold` and `tar_at_threshold` give the false- and true-accept rates it actually yields there.
+# AUC, P@1 and MAP@R carry 95% bootstrap intervals that resample *classes* (pairs and queries of one
+# class are not independent); the draws are the same for both embeddings, so their differences are
+# paired.
 
 # %%
-if raw_baseline:
-    table = results_table(matcher, index, split="test", home=home, features=features)
-else:
-    table = results_table(matcher, index, split="test", home=home, features=features, raw=False)
-save_table(table, "matcher/results_table", figures)
-table
+open_set = open_set_evaluation(matcher, index, home=home, features=features, raw=raw_baseline, n_boot=n_boot, seed=seed)
+record_metrics(model_dir, open_set=open_set.to_dict())
+save_table(open_set.table, "matcher/open_set", figures)
+open_set.display_table()
+
+# %% [markdown]
+# Trained minus raw, per group, with the paired bootstrap interval of the difference; a side is said to
+# win only when the interval excludes zero:
+
+# %%
+save_table(open_set.differences, "matcher/trained_vs_raw", figures)
+open_set.differences.round(4)
+
+# %% [markdown]
+# The choice of embedding for classes never trained on, made on the unseen validation classes only:
+
+# %%
+open_set.unseen_choice()
+
+# %% [markdown]
+# ### Spread over training seeds
+#
+# The final configuration was trained with several seeds (same split, same held-out classes); each seed's
+# model is scored on the seen and unseen test classes. The headline numbers above are the first seed's.
+
+# %%
+seed_dirs = {c.seed: home_dir(home) / "models" / c.experiment_name for c in final_configs(cfg, final_training)}
+spread = seed_spread(seed_dirs, index, features)
+record_metrics(model_dir, seeds=spread["record"])
+save_table(spread["per_seed"], "matcher/seed_metrics", figures)
+save_table(spread["summary"], "matcher/seed_spread", figures)
+spread["per_seed"].round(4)
+
+# %%
+spread["summary"].round(4)
+
+# %%
+display(Markdown(open_set_summary(home, model_dir / "config.yaml")))
 
 # %% [markdown]
 # ### The embedding space

@@ -54,14 +54,17 @@ def test_split_is_stratified_and_repeatable(prepared):
 def test_held_out_classes_and_subsampling(prepared):
     from tinymatch.config import ExperimentConfig
     from tinymatch.data import load_dataset
-    cfg = ExperimentConfig("real", seed=0, held_out_classes=20, max_classes=50, images_per_class=100)
+    cfg = ExperimentConfig("real", seed=0, held_out_classes=20, held_out_valid_classes=10, max_classes=50, images_per_class=100)
     df = load_dataset(cfg, source=ZIP, home=prepared["home"], progress=False)
     assert df["class_id"].nunique() == 50
-    unseen = df[~df["seen"]]
-    assert unseen["class_id"].nunique() == 20 and (unseen["split"] == "test").all()
+    unseen = df[df["split"] == "unseen_test"]
+    assert unseen["class_id"].nunique() == 20 and (unseen["official_split"] == "val").all() and not unseen["seen"].any()
+    unseen_valid = df[df["split"] == "unseen_valid"]
+    assert unseen_valid["class_id"].nunique() == 10 and set(unseen_valid.groupby("class_id").size()) == {100}
+    assert not set(unseen["class_id"]) & set(unseen_valid["class_id"])
     seen = df[df["seen"] & (df["split"] != "test")].groupby(["class_id", "split"]).size().unstack()
-    assert len(seen) == 30 and set(seen["train"]) == {80} and set(seen["valid"]) == {20}
-    assert (df["split"] == "test").sum() == 50 * 50
+    assert len(seen) == 20 and set(seen["train"]) == {80} and set(seen["valid"]) == {20}
+    assert (df["split"] == "test").sum() == 20 * 50 and (df["split"] == "unseen_test").sum() == 20 * 50
 
 
 def test_second_prepare_is_a_fast_no_op(prepared):

@@ -84,3 +84,43 @@ def test_benchmarks_say_where_they_come_from(smoke_run):
     html = smoke_run["html"].read_text()
     assert "measured separately, not by this run" in html
     assert "Measured separately from this report's run, on" in html
+def _outputs(smoke_run, stem):
+    "The text and HTML outputs of one executed report notebook"
+    nb = nbformat.read(smoke_run["home"] / "runs" / "smoke" / f"{stem}.ipynb", 4)
+    out = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            data = o.get("data", {})
+            out.append(data.get("text/html", "") + data.get("text/markdown", "") + data.get("text/plain", "") + o.get("text", ""))
+    return "\n".join(out)
+
+
+def test_open_set_table_with_intervals(smoke_run):
+    import pandas as pd
+    table = pd.read_csv(smoke_run["out"] / "figures" / "matcher" / "open_set.csv")
+    assert {"seen", "unseen"} <= set(table["classes"]) and {"trained", "raw extractor"} <= set(table["embedding"])
+    for col in ("auc", "eer", "tar@far=0.1", "tar@far=0.0001", "precision_at_1", "r_precision", "map_at_r", "recall_at_k@10",
+                "auc_lo", "auc_hi", "precision_at_1_lo", "map_at_r_hi", "far_at_threshold", "tar_at_threshold"):
+        assert table[col].notna().any(), col
+    assert (table["auc_lo"] <= table["auc_hi"]).all()
+    html = _outputs(smoke_run, "05_evaluation")
+    assert "unseen" in html and "[" in html and "far_at_threshold" in html
+    metrics = json.loads((smoke_run["home"] / "models" / "smoke_study-best" / "metrics.json").read_text())
+    assert {r["classes"] for r in metrics["open_set"]["table"]} >= {"seen", "unseen"}
+
+
+def test_seed_spread(smoke_run):
+    import pandas as pd
+    summary = pd.read_csv(smoke_run["out"] / "figures" / "matcher" / "seed_spread.csv")
+    assert set(summary["n_seeds"]) == {3} and {"seen", "unseen"} <= set(summary["classes"])
+    assert summary["auc_std"].notna().all()
+    for s in (1, 2): assert (smoke_run["home"] / "models" / f"smoke_study-best-seed{s}" / "train_summary.json").exists()
+    assert "training seeds" in _outputs(smoke_run, "06_conclusion")
+
+
+def test_decision_table(smoke_run):
+    html = _outputs(smoke_run, "02_method")
+    for decision in ("unseen test classes", "unseen validation classes", "input size", "triplet margin", "batch composition",
+                     "HPT: dropout", "final training: seeds", "decision threshold", "embedding for unseen classes"):
+        assert decision in html, decision
+    assert "made on" in html

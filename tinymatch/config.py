@@ -60,7 +60,7 @@ def _check_value(name: str, value, typ: str, meta: dict, where: str):
 class ExperimentConfig:
     "Everything that defines one training run of a FeatureModel"
     experiment_name: str = _rule("experiment", doc="folder name under models/ and logs/")
-    seed: int = _rule(0, lo=0, doc="seed for the split, batches and weights")
+    seed: int = _rule(0, lo=0, doc="seed for the batches and weights (training seeds share one split)")
     image_augmentation: bool = _rule(False, doc="random augmentation (extractor in the loop, no feature cache)")
     feature_extractor: str = _rule("efficientnet_lite0", doc="registry name, TF Hub handle or SavedModel folder")
     image_size: int = _rule(128, lo=16, hi=1024, doc="square input size fed to the extractor")
@@ -75,7 +75,9 @@ class ExperimentConfig:
     margin: float = _rule(1.0, lo=0, lo_open=True, doc="triplet loss margin alpha")
     loss: str = _rule("fast", choices=("fast", "tfa"), doc="semi-hard loss implementation")
     validation_fraction: float = _rule(0.2, lo=0, hi=1, lo_open=True, hi_open=True, doc="share of the official train split held for validation")
-    held_out_classes: int = _rule(0, lo=0, doc="classes kept out of training to test matching on unseen classes")
+    held_out_classes: int = _rule(0, lo=0, doc="unseen test classes: out of training, HPT and calibration; scored only at the end")
+    held_out_valid_classes: int = _rule(0, lo=0, doc="unseen validation classes (disjoint from the test ones): only for choices about unseen classes")
+    split_seed: int = _rule(0, lo=0, doc="seed of the train/valid split and of both held-out class sets")
     max_classes: int | None = _rule(None, lo=2, doc="use only this many classes (quick runs)")
     images_per_class: int | None = _rule(None, lo=2, doc="use only this many official-train images per class (quick runs)")
 
@@ -87,6 +89,9 @@ class ExperimentConfig:
             setattr(self, f.name, _check_value(f.name, getattr(self, f.name), str(f.type), f.metadata, where))
         if self.batch_size < 2 * self.samples_per_class:
             raise TinymatchError(f"{where}: batch_size must hold at least two classes of samples_per_class={self.samples_per_class}, got {self.batch_size}")
+        held = self.held_out_classes + self.held_out_valid_classes
+        if self.max_classes is not None and held > self.max_classes - 2:
+            raise TinymatchError(f"{where}: held_out_classes + held_out_valid_classes must leave 2 of max_classes={self.max_classes} to train on, got {held}")
         return self
 
     def to_dict(self) -> dict:
@@ -141,6 +146,7 @@ def load_experiment_config(path: str | Path, # YAML file with ExperimentConfig f
 
 # %% ../nbs/01_config.ipynb #4796ac94
 _HPT_OWN = ("study_name", "n_trials", "storage", "objective", "pruner")
+_SPLIT = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class")
 _TUNABLE = [f.name for f in fields(ExperimentConfig) if f.name != "experiment_name"]
 
 @dataclass
@@ -167,6 +173,7 @@ class HPTConfig:
         by_name = {f.name: f for f in fields(ExperimentConfig)}
         for name, values in self.grids.items():
             if name not in _TUNABLE: raise TinymatchError(f"{where}: {name}_grid does not name a tunable field")
+            if name in _SPLIT: raise TinymatchError(f"{where}: {name}_grid: the split and held-out classes are fixed for a study, got a grid")
             if not isinstance(values, list) or not values:
                 raise TinymatchError(f"{where}: {name}_grid must be a non-empty list, got {values!r}")
             f = by_name[name]

@@ -15,11 +15,11 @@ from .core import *
 from .core import OFFICIAL_URL
 
 # %% auto #0
-__all__ = ['SYNTHETIC_MARKER', 'IMAGE_EXTENSIONS', 'MARKER', 'KNOWN_ARCHIVES', 'INDEX_COLUMNS', 'make_synthetic_dataset',
-           'ensure_synthetic_dataset', 'scan_dataset', 'verify_image_files', 'download', 'extract_zip', 'prepare',
-           'build_index', 'index_fingerprint', 'split_index', 'load_dataset', 'split_counts', 'save_table',
-           'plot_class_distribution', 'image_modes', 'image_mode_stats', 'plot_image_modes', 'plot_sample_grid',
-           'sample_triplets', 'plot_triplets', 'cli_prepare', 'cli_synth', 'cli_data']
+__all__ = ['SYNTHETIC_MARKER', 'IMAGE_EXTENSIONS', 'MARKER', 'KNOWN_ARCHIVES', 'INDEX_COLUMNS', 'SPLITS',
+           'make_synthetic_dataset', 'ensure_synthetic_dataset', 'scan_dataset', 'verify_image_files', 'download',
+           'extract_zip', 'prepare', 'build_index', 'index_fingerprint', 'split_index', 'load_dataset', 'split_counts',
+           'save_table', 'plot_class_distribution', 'image_modes', 'image_mode_stats', 'plot_image_modes',
+           'plot_sample_grid', 'sample_triplets', 'plot_triplets', 'cli_prepare', 'cli_synth', 'cli_data']
 
 # %% ../nbs/02_data.ipynb #9fca2afd
 SYNTHETIC_MARKER = ".tinymatch_synthetic.json"
@@ -425,14 +425,17 @@ def _choose(ids: np.ndarray, k: int, seed: int, salt: int) -> np.ndarray:
     "A seeded choice of k of the sorted ids"
     return np.sort(np.random.default_rng([seed, salt]).choice(np.sort(ids), size=k, replace=False))
 
+SPLITS = ("train", "valid", "test", "unseen_valid", "unseen_test")   # seen classes first, then the held-out ones
+
 def split_index(index: pd.DataFrame,          # rows of `build_index`
                 validation_fraction: float = 0.2, # share of each class's official-train images in `valid`
-                seed: int = 0,                # seed of every choice
-                held_out_classes: int = 0,    # classes removed from train/valid, kept in test with seen=False
+                seed: int = 0,                # seed of every choice (the config's `split_seed`)
+                held_out_classes: int = 0,    # unseen test classes: official val -> `unseen_test`, official train dropped
                 max_classes: int | None = None, # keep only this many classes
                 images_per_class: int | None = None, # keep at most this many official-train images per class
+                held_out_valid_classes: int = 0, # unseen validation classes: official train -> `unseen_valid`, official val dropped
                ) -> pd.DataFrame:
-    "Add `split` (train/valid/test) and `seen` columns: official val is test, official train is split per class"
+    "Add `split` (one of `SPLITS`) and `seen` columns: official val is test, official train is split per class"
     if not 0 <= validation_fraction < 1: raise TinymatchError(f"validation_fraction: expected a number in [0, 1), got {validation_fraction}")
     classes = np.unique(index["class_id"].to_numpy())
     if max_classes is not None:
@@ -440,24 +443,31 @@ def split_index(index: pd.DataFrame,          # rows of `build_index`
         if max_classes < len(classes): classes = _choose(classes, max_classes, seed, 1)
     if not 0 <= held_out_classes <= len(classes) - 2:
         raise TinymatchError(f"held_out_classes: expected 0 to {len(classes) - 2} (at least 2 classes must be trained on), got {held_out_classes}")
+    if not 0 <= held_out_valid_classes <= len(classes) - 2 - held_out_classes:
+        raise TinymatchError(f"held_out_valid_classes: expected 0 to {len(classes) - 2 - held_out_classes} (besides {held_out_classes} held-out test classes, 2 must be trained on), got {held_out_valid_classes}")
     if images_per_class is not None and images_per_class < 1: raise TinymatchError(f"images_per_class: expected at least 1, got {images_per_class}")
     held = set(_choose(classes, held_out_classes, seed, 2).tolist()) if held_out_classes else set()
+    rest = np.array([c for c in classes if c not in held])
+    held_valid = set(_choose(rest, held_out_valid_classes, seed, 4).tolist()) if held_out_valid_classes else set()
     cid = index["class_id"].to_numpy(); official = index["official_split"].to_numpy()
     split = np.full(len(index), "", dtype=object)
-    split[(official == "val") & np.isin(cid, classes)] = "test"
+    seen_classes = [c for c in classes if c not in held and c not in held_valid]
+    split[(official == "val") & np.isin(cid, seen_classes)] = "test"
+    split[(official == "val") & np.isin(cid, list(held))] = "unseen_test"
     for c in classes:
         if c in held: continue
         rows = np.flatnonzero((cid == c) & (official == "train"))
         rng = np.random.default_rng([seed, 3, int(c)])
         rows = rng.permutation(rows)
         if images_per_class is not None: rows = rows[:images_per_class]
+        if c in held_valid: split[rows] = "unseen_valid"; continue
         n_valid = int(round(len(rows) * validation_fraction))
         if validation_fraction > 0 and len(rows) >= 2: n_valid = min(max(n_valid, 1), len(rows) - 1)
         split[rows[:n_valid]] = "valid"; split[rows[n_valid:]] = "train"
     keep = split != ""
     out = index.loc[keep].copy()
     out["split"] = split[keep].astype(str)
-    out["seen"] = ~np.isin(out["class_id"].to_numpy(), list(held))
+    out["seen"] = ~np.isin(out["class_id"].to_numpy(), list(held | held_valid))
     return out.reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #3345665f
@@ -469,9 +479,10 @@ def load_dataset(cfg,                               # an `ExperimentConfig` (or 
     "Prepare the dataset, index it and split it as `cfg` says"
     root = prepare(source, home, progress=progress)
     return split_index(build_index(root),
-                       validation_fraction=getattr(cfg, "validation_fraction", 0.2), seed=getattr(cfg, "seed", 0),
+                       validation_fraction=getattr(cfg, "validation_fraction", 0.2), seed=getattr(cfg, "split_seed", 0),
                        held_out_classes=getattr(cfg, "held_out_classes", 0), max_classes=getattr(cfg, "max_classes", None),
-                       images_per_class=getattr(cfg, "images_per_class", None))
+                       images_per_class=getattr(cfg, "images_per_class", None),
+                       held_out_valid_classes=getattr(cfg, "held_out_valid_classes", 0))
 
 # %% ../nbs/02_data.ipynb #690bd230
 def split_counts(df: pd.DataFrame, # rows of `split_index`
@@ -480,7 +491,7 @@ def split_counts(df: pd.DataFrame, # rows of `split_index`
     g = df.groupby(["split", "official_split"], sort=False)
     out = pd.DataFrame({"images": g.size(), "classes": g["class_id"].nunique(),
                         "unseen_classes": g.apply(lambda x: x.loc[~x["seen"], "class_id"].nunique(), include_groups=False)})
-    order = {"train": 0, "valid": 1, "test": 2}
+    order = {s: i for i, s in enumerate(SPLITS)}
     return out.reset_index().sort_values("split", key=lambda s: s.map(order)).reset_index(drop=True)
 
 def save_table(table: pd.DataFrame, # any table

@@ -17,11 +17,12 @@ from fastcore.basics import patch
 from .core import TinymatchError, home_dir, write_json, save_figure, quiet_tensorflow, atomic_dir
 
 # %% auto #0
-__all__ = ['THRESHOLD_FILE', 'METRICS_FILE', 'DECISION_RULES', 'FAR_LEVELS', 'TABLE_COLUMNS', 'build_siamese', 'prepare_images',
-           'ImageMatcher', 'calibrate_thresholds', 'resolve_model_dir', 'split_rows', 'embed_rows', 'Evaluation',
-           'evaluate_embeddings', 'cached_features', 'evaluate', 'extractor_features', 'results_table', 'tar_far_table',
-           'plot_confusion', 'plot_roc_curve', 'find_prediction_example', 'plot_prediction_example', 'cli_evaluate',
-           'cli_match']
+__all__ = ['THRESHOLD_FILE', 'METRICS_FILE', 'DECISION_RULES', 'FAR_LEVELS', 'OPEN_SET_GROUPS', 'OPEN_SET_METRICS',
+           'BOOTSTRAP_METRICS', 'SEED_METRICS', 'build_siamese', 'prepare_images', 'ImageMatcher',
+           'calibrate_thresholds', 'resolve_model_dir', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
+           'cached_features', 'evaluate', 'extractor_features', 'difference_verdict', 'OpenSetResult',
+           'open_set_evaluation', 'results_table', 'record_metrics', 'seed_spread', 'tar_far_table', 'plot_confusion',
+           'plot_roc_curve', 'find_prediction_example', 'plot_prediction_example', 'cli_evaluate', 'cli_match']
 
 # %% ../nbs/11_matcher.ipynb #f9982242
 def build_siamese(feature_model, # keras model: float32 0-255 images (H, W, 3) -> embeddings
@@ -350,8 +351,6 @@ def evaluate(model: ImageMatcher | str | Path,  # a matcher or its artifact fold
     return ev
 
 # %% ../nbs/11_matcher.ipynb #c5343357
-TABLE_COLUMNS = ["auc", "eer", "tar@far=0.001", "precision_at_1", "r_precision", "map_at_r"]
-
 def _model_config(matcher: ImageMatcher):
     from tinymatch.config import load_experiment_config
     path = Path(matcher.model_dir or ".") / "config.yaml"
@@ -368,32 +367,151 @@ def extractor_features(matcher: ImageMatcher,           # matcher whose config n
     build_features(index, cfg.feature_extractor, cfg.image_size, home=home, progress=False)   # no-op when cached
     return load_features(index, cfg.feature_extractor, cfg.image_size, home=home)
 
-def results_table(model: ImageMatcher | str | Path,   # trained matcher or its artifact folder
-                  index: pd.DataFrame,                # dataset index with `split`, `class_id` and `seen`
-                  split: str = "test",                # split whose pairs are scored
-                  home: str | Path | None = None,     # TINYMATCH_HOME override
-                  features: np.ndarray | None = None, # extractor features aligned to `index`; default from the cache
-                  head=None,                          # keras head; default loaded from the model folder
-                  raw: bool = True,                   # include the raw-extractor baseline
-                 ) -> pd.DataFrame:
-    "Raw extractor features (L2-normalised, untrained) vs the trained embedding, on seen and unseen classes"
+
+
+# %% ../nbs/11_matcher.ipynb #9dc6e65f
+OPEN_SET_GROUPS = {"seen": "test", "unseen": "unseen_test", "unseen validation": "unseen_valid"}   # classes -> split
+OPEN_SET_METRICS = ["auc", "eer", *[f"tar@far={f:g}" for f in FAR_LEVELS], "precision_at_1", "r_precision", "map_at_r",
+                    "recall_at_k@1", "recall_at_k@5", "recall_at_k@10"]
+BOOTSTRAP_METRICS = ("auc", "precision_at_1", "map_at_r")
+
+def _unit(x) -> np.ndarray:
+    x = np.asarray(x, "float32")
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+def difference_verdict(lo: float, # lower end of the interval of (a - b)
+                       hi: float, # upper end
+                      ) -> str:
+    "'higher' when the interval of a - b lies above 0, 'lower' when below, else 'not resolved'"
+    if not lo <= hi: raise TinymatchError(f"interval: expected lo <= hi, got ({lo}, {hi})")
+    return "higher" if lo > 0 else "lower" if hi < 0 else "not resolved"
+
+@dataclass
+class OpenSetResult:
+    "Seen vs unseen evaluation: one row per (embedding, classes), paired model - raw differences, the bootstrap setup"
+    table: pd.DataFrame        # embedding, classes, split, sizes, every metric, bootstrap intervals, threshold FAR/TAR
+    differences: pd.DataFrame  # classes, metric, trained - raw, its interval and `difference_verdict`
+    bootstrap: dict            # n_boot, seed, level
+
+    def display_table(self, digits: int = 3) -> pd.DataFrame:
+        "The table for reading: AUC, P@1 and MAP@R as 'value [lo, hi]', the other metrics rounded"
+        t = self.table.copy()
+        for m in BOOTSTRAP_METRICS:
+            t[m] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" for v, lo, hi in zip(t[m], t[f"{m}_lo"], t[f"{m}_hi"])]
+        t = t.drop(columns=[f"{m}_{e}" for m in BOOTSTRAP_METRICS for e in ("lo", "hi")] + ["split", "threshold_rule"])
+        return t.round(digits + 1)
+
+    def unseen_choice(self, metric: str = "map_at_r") -> dict:
+        "Which embedding to use on classes never trained on, chosen on the unseen *validation* classes only"
+        rows = self.table[self.table["classes"] == "unseen validation"].set_index("embedding")[metric]
+        if len(rows) < 2: return {"choice": "trained", "decided_on": "nothing (no unseen validation classes or no raw baseline)"}
+        best = str(rows.idxmax())
+        return {"choice": best, "decided_on": "unseen validation classes", "metric": metric, **{k: float(v) for k, v in rows.items()}}
+
+    def to_dict(self) -> dict:
+        "JSON-ready rows, differences and bootstrap setup (for metrics.json)"
+        return {"table": self.table.to_dict("records"), "differences": self.differences.to_dict("records"),
+                "bootstrap": self.bootstrap, "unseen_choice": self.unseen_choice()}
+
+def open_set_evaluation(model: ImageMatcher | str | Path,   # trained matcher (calibrated on seen-class validation data) or its folder
+                        index: pd.DataFrame,                # dataset index from `data.split_index` (split, class_id)
+                        home: str | Path | None = None,     # TINYMATCH_HOME override
+                        features: np.ndarray | None = None, # extractor features aligned to `index`; default from the cache
+                        head=None,                          # keras head; default loaded from the model folder
+                        raw: bool = True,                   # include the raw extractor features (L2-normalised)
+                        groups: dict = OPEN_SET_GROUPS,     # classes name -> split (groups whose split is empty are skipped)
+                        calibrate_on: str = "valid",        # seen-class split the thresholds come from
+                        n_boot: int = 1000,                 # bootstrap replicates (resampling classes)
+                        seed: int = 0,                      # bootstrap seed (paired across embeddings)
+                        level: float = 0.95,                # interval coverage
+                       ) -> OpenSetResult:
+    "Every metric for seen and unseen classes, trained vs raw, with class-bootstrap intervals and the seen-calibrated threshold applied unchanged"
+    from tinymatch.metrics import class_bootstrap, percentile_interval
     matcher = _as_matcher(model)
     if features is None: features = extractor_features(matcher, index, home)
-    rows = split_rows(index, split)
-    seen = index["seen"].to_numpy()[rows].astype(bool) if "seen" in index.columns else np.ones(len(rows), bool)
-    labels = index["class_id"].to_numpy()[rows]
-    embeddings = {"trained": embed_rows(matcher, index, rows, features, head)}
-    if raw:
-        x = np.asarray(features[rows], "float32")
-        embeddings = {"raw extractor": x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12), **embeddings}
+    rule = matcher.rule if matcher.rule in DECISION_RULES else "eer"
+    vrows = split_rows(index, calibrate_on)
+    vlabels = index["class_id"].to_numpy()[vrows]
+    embedders = {"trained": lambda r: embed_rows(matcher, index, r, features, head)}
+    if raw: embedders = {"raw extractor": lambda r: _unit(features[r]), **embedders}
+    records, reps = [], {}
+    for name, embed in embedders.items():
+        threshold = matcher.threshold if name == "trained" and matcher.threshold is not None else \
+            float(calibrate_thresholds(embed(vrows), vlabels)[rule])
+        for group, split in groups.items():
+            rows = np.flatnonzero((index["split"] == split).to_numpy())
+            labels = index["class_id"].to_numpy()[rows]
+            if len(np.unique(labels)) < 2: continue
+            emb = embed(rows)
+            ev = evaluate_embeddings(emb, labels, threshold)
+            boot = class_bootstrap(emb, labels, n_boot=n_boot, seed=seed, level=level)
+            reps[name, group] = boot["replicates"]
+            m = ev.metrics
+            records.append({"embedding": name, "classes": group, "split": split, "n_images": m["n_images"],
+                            "n_classes": m["n_classes"], **{k: m.get(k) for k in OPEN_SET_METRICS},
+                            **{f"{k}_{e}": v for k in BOOTSTRAP_METRICS for e, v in zip(("lo", "hi"), boot["intervals"][k])},
+                            "threshold": threshold, "threshold_rule": rule,
+                            "far_at_threshold": m["confusion_fp"] / max(m["confusion_fp"] + m["confusion_tn"], 1),
+                            "tar_at_threshold": m["confusion_tp"] / max(m["confusion_tp"] + m["confusion_fn"], 1)})
+    table = pd.DataFrame(records)
+    diffs = []
+    for group in groups:
+        if ("trained", group) not in reps or ("raw extractor", group) not in reps: continue
+        point = table[table["classes"] == group].set_index("embedding")
+        for k in BOOTSTRAP_METRICS:
+            lo, hi = percentile_interval(reps["trained", group][k] - reps["raw extractor", group][k], level)
+            diffs.append({"classes": group, "metric": k, "difference": point.loc["trained", k] - point.loc["raw extractor", k],
+                          "lo": lo, "hi": hi, "trained_vs_raw": difference_verdict(lo, hi)})
+    return OpenSetResult(table, pd.DataFrame(diffs, columns=["classes", "metric", "difference", "lo", "hi", "trained_vs_raw"]),
+                         {"n_boot": int(n_boot), "seed": int(seed), "level": level, "resampled": "classes"})
+
+def results_table(model, index, home=None, features=None, head=None, raw: bool = True, **kwargs) -> pd.DataFrame:
+    "The table of `open_set_evaluation`"
+    return open_set_evaluation(model, index, home, features, head, raw, **kwargs).table
+
+def record_metrics(model_dir: str | Path, # model folder holding metrics.json
+                   **sections,            # JSON-ready sections to add or replace, e.g. open_set=result.to_dict()
+                  ) -> Path:
+    "Merge `sections` into the model folder's metrics.json (written atomically)"
+    path = Path(model_dir) / METRICS_FILE
+    try: current = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg})")
+    write_json(path, {**current, **sections})
+    return path
+
+
+# %% ../nbs/11_matcher.ipynb #26d7c85c
+SEED_METRICS = ("auc", "eer", "precision_at_1", "map_at_r")
+
+def seed_spread(model_dirs: dict,                   # seed -> model folder (each trained with that seed, same split)
+                index: pd.DataFrame,                # dataset index
+                features: np.ndarray,               # extractor features aligned to `index`
+                groups: dict = {"seen": "test", "unseen": "unseen_test"}, # classes name -> split
+                metrics: Sequence[str] = SEED_METRICS, # headline metrics
+               ) -> dict:
+    "Each seed's headline metrics on seen and unseen classes (`per_seed`), their mean, std and range (`summary`), and both as JSON (`record`)"
+    if len(model_dirs) < 1: raise TinymatchError("model_dirs: expected at least one seed's model folder, got none")
+    from tinymatch.model import load_head
     records = []
-    for name, emb in embeddings.items():
-        for group, mask in [("seen", seen), ("unseen", ~seen)]:
-            if mask.sum() < 2 or len(np.unique(labels[mask])) < 2: continue
-            ev = evaluate_embeddings(emb[mask], labels[mask], far_levels=(1e-3,), ks=(1,))
-            records.append({"embedding": name, "classes": group, "n_images": ev.metrics["n_images"],
-                            "n_classes": ev.metrics["n_classes"], **{c: ev.metrics.get(c) for c in TABLE_COLUMNS}})
-    return pd.DataFrame(records)
+    for seed, d in model_dirs.items():
+        head = load_head(d)
+        for group, split in groups.items():
+            rows = np.flatnonzero((index["split"] == split).to_numpy())
+            labels = index["class_id"].to_numpy()[rows]
+            if len(np.unique(labels)) < 2: continue
+            emb = np.concatenate([head(np.asarray(features[rows[i:i + 1024]], "float32"), training=False).numpy()
+                                  for i in range(0, len(rows), 1024)])
+            m = evaluate_embeddings(emb, labels, far_levels=(), ks=(1,)).metrics
+            records.append({"seed": int(seed), "classes": group, **{k: m[k] for k in metrics}})
+    per_seed = pd.DataFrame(records)
+    g = per_seed.groupby("classes", sort=False)[list(metrics)]
+    summary = pd.concat({"mean": g.mean(), "std": g.std(ddof=1), "min": g.min(), "max": g.max()}, axis=1)
+    summary.columns = [f"{m}_{s}" for s, m in summary.columns]
+    summary = summary[[f"{m}_{s}" for m in metrics for s in ("mean", "std", "min", "max")]].reset_index()
+    summary.insert(1, "n_seeds", per_seed.groupby("classes", sort=False)["seed"].nunique().to_numpy())
+    record = {"per_seed": per_seed.to_dict("records"), "summary": summary.to_dict("records"), "headline_seed": int(next(iter(model_dirs)))}
+    return {"per_seed": per_seed, "summary": summary, "record": record}
+
 
 # %% ../nbs/11_matcher.ipynb #df2bcf5d
 def tar_far_table(ev: Evaluation, # from `evaluate`
@@ -480,7 +598,8 @@ def cli_evaluate(argv: list[str] | None = None, # command-line arguments (defaul
     "`tinymatch evaluate`: exact metrics over all test pairs, with wall times; saves threshold.json and metrics.json"
     p = argparse.ArgumentParser(prog="tinymatch evaluate", description="Exact evaluation of a trained matcher on every pair of a split")
     _model_args(p)
-    p.add_argument("--split", default="test", choices=["train", "valid", "test"], help="split to score (default test)")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test", "unseen_valid", "unseen_test"],
+                   help="split to score (default test: seen classes; unseen_test: the held-out classes)")
     p.add_argument("--source", help="dataset source override (TINYMATCH_DATA)")
     p.add_argument("--rule", default=None, choices=DECISION_RULES, help="threshold rule (default: saved, else eer)")
     p.add_argument("--recalibrate", action="store_true", help="recalibrate the threshold on the validation split")

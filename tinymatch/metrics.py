@@ -14,10 +14,10 @@ from .core import TinymatchError, save_figure
 
 # %% auto #0
 __all__ = ['score_to_distance', 'pair_scores', 'PairStats', 'pair_statistics', 'pairwise_auc', 'roc_curve_pairs', 'tar_at_far',
-           'equal_error_rate', 'confusion_at_threshold', 'best_f1_threshold', 'retrieval_metrics',
-           'query_average_precision', 'class_average_precision', 'nearest_neighbours', 'top_false_pairs',
-           'precision_recall', 'precision_recall_at', 'plot_precision_recall', 'plot_roc', 'plot_score_distributions',
-           'plot_confusion']
+           'equal_error_rate', 'confusion_at_threshold', 'best_f1_threshold', 'retrieval_metrics', 'bootstrap_weights',
+           'percentile_interval', 'class_bootstrap', 'query_average_precision', 'class_average_precision',
+           'nearest_neighbours', 'top_false_pairs', 'precision_recall', 'precision_recall_at', 'plot_precision_recall',
+           'plot_roc', 'plot_score_distributions', 'plot_confusion']
 
 # %% ../nbs/07_metrics.ipynb #f394d896
 def _check_inputs(embeddings, labels, name: str = "embeddings") -> tuple[np.ndarray, np.ndarray]:
@@ -229,6 +229,7 @@ def retrieval_metrics(embeddings: np.ndarray,          # (n, d) L2-normalised em
                       chunk_rows: int | None = None,   # queries per block (default: ~128 MB of scores)
                       query_embeddings: np.ndarray | None = None, # queries; default: the gallery, each excluding itself
                       query_labels: Sequence | None = None,       # labels of `query_embeddings`
+                      per_query: bool = False,         # also return each used query's label, P@1 and AP@R (key `per_query`)
                      ) -> dict:
     "P@1, R-Precision, MAP@R (Musgrave et al. 2020) and Recall@K of nearest-neighbour retrieval"
     gallery, gallery_labels = _check_inputs(embeddings, labels)
@@ -247,7 +248,7 @@ def retrieval_metrics(embeddings: np.ndarray,          # (n, d) L2-normalised em
     if n_candidates < 1: raise TinymatchError("embeddings: expected at least 2 items to retrieve from, got 1")
     depth = int(min(n_candidates, max(max(ks), r_all.max(initial=0))))
     totals = {"p1": 0.0, "rp": 0.0, "map": 0.0, **{k: 0.0 for k in ks}}
-    n_used = 0
+    n_used, rows = 0, []
     step = chunk_rows or _auto_chunk_rows(len(gallery))
     for start in range(0, len(queries), step):
         stop = min(len(queries), start + step)
@@ -264,15 +265,98 @@ def retrieval_metrics(embeddings: np.ndarray,          # (n, d) L2-normalised em
         r = r[keep]
         within_r = np.arange(depth)[None, :] < r[:, None]
         hits = np.cumsum(rel, axis=1)
+        ap_r = (hits / np.arange(1, depth + 1) * (rel & within_r)).sum(1) / r
         totals["p1"] += rel[:, 0].sum()
         totals["rp"] += ((rel & within_r).sum(1) / r).sum()
-        totals["map"] += ((hits / np.arange(1, depth + 1) * (rel & within_r)).sum(1) / r).sum()
+        totals["map"] += ap_r.sum()
+        if per_query: rows.append((q_labels[start:stop][keep], rel[:, 0].astype(np.float64), ap_r))
         for k in ks: totals[k] += rel[:, :k].any(1).sum()
         n_used += int(keep.sum())
     if n_used == 0: raise TinymatchError("labels: expected at least one query whose label another item shares, got none")
-    return {"precision_at_1": totals["p1"] / n_used, "r_precision": totals["rp"] / n_used,
-            "map_at_r": totals["map"] / n_used, "recall_at_k": {k: totals[k] / n_used for k in ks},
-            "n_queries": n_used, "n_skipped": len(queries) - n_used}
+    out = {"precision_at_1": totals["p1"] / n_used, "r_precision": totals["rp"] / n_used,
+           "map_at_r": totals["map"] / n_used, "recall_at_k": {k: totals[k] / n_used for k in ks},
+           "n_queries": n_used, "n_skipped": len(queries) - n_used}
+    if per_query: out["per_query"] = {k: np.concatenate(v) for k, v in zip(("labels", "precision_at_1", "map_at_r"), zip(*rows))}
+    return out
+
+# %% ../nbs/07_metrics.ipynb #8645a81e
+def bootstrap_weights(n_classes: int,    # classes to resample
+                      n_boot: int = 1000, # replicates
+                      seed: int = 0,      # seed of the draws
+                     ) -> np.ndarray:
+    "(n_boot, n_classes) multiplicity of each class in each replicate: n_classes draws with replacement"
+    if n_classes < 2: raise TinymatchError(f"labels: expected at least 2 classes to resample, got {n_classes}")
+    if n_boot < 1: raise TinymatchError(f"n_boot: expected at least 1 replicate, got {n_boot}")
+    return np.random.default_rng(seed).multinomial(n_classes, np.full(n_classes, 1 / n_classes), size=n_boot).astype(np.float64)
+
+def percentile_interval(values: np.ndarray, # bootstrap replicate values
+                        level: float = 0.95, # coverage
+                       ) -> tuple[float, float]:
+    "The (lo, hi) percentile interval of replicate values"
+    if not 0 < level < 1: raise TinymatchError(f"level: expected a coverage in (0, 1), got {level}")
+    lo, hi = np.nanquantile(np.asarray(values, np.float64), [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+def _score_edges(emb, cls, bins: int, seed: int) -> np.ndarray:
+    "Interior bin edges: quantiles of a sample of positive and of negative pair scores (dense where either lies)"
+    pick = np.sort(np.random.default_rng(seed).choice(len(emb), min(len(emb), 3000), replace=False))
+    s = emb[pick] @ emb[pick].T
+    iu = np.triu_indices(len(pick), 1)
+    same = cls[pick][iu[0]] == cls[pick][iu[1]]
+    q = np.linspace(0, 1, bins // 2 + 1)[1:-1]
+    parts = [np.quantile(s[iu][m], q) for m in (same, ~same) if m.any()]
+    return np.unique(np.concatenate(parts)).astype(np.float32)
+
+def _class_pair_histograms(emb, cls, n_cls: int, edges, chunk_rows) -> np.ndarray:
+    "(C, C, B) counts of the pairs i < j by (min class, max class, score bin): the diagonal holds the positives"
+    n, n_bins = len(emb), len(edges) + 1
+    hist = np.zeros(n_cls * n_cls * n_bins, np.float64)
+    step = chunk_rows or _auto_chunk_rows(n)
+    for start in range(0, n - 1, step):
+        stop = min(n - 1, start + step)
+        block = emb[start:stop] @ emb[start + 1:].T
+        i, j = np.nonzero(np.arange(start + 1, n)[None, :] > np.arange(start, stop)[:, None])
+        b = np.searchsorted(edges, block[i, j], side="right")
+        ci, cj = cls[i + start], cls[j + start + 1]
+        key = (np.minimum(ci, cj) * n_cls + np.maximum(ci, cj)) * n_bins + b
+        hist += np.bincount(key, minlength=hist.size)
+    return hist.reshape(n_cls, n_cls, n_bins)
+
+def _weighted_auc(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    "AUC per row from (R, B) weighted positive and negative histograms on one bin grid (ties within a bin count 1/2)"
+    below = np.cumsum(neg, axis=1) - neg
+    with np.errstate(invalid="ignore", divide="ignore"):    # a replicate of one class has no negatives: nan, skipped
+        return (pos * (below + neg / 2)).sum(1) / (pos.sum(1) * neg.sum(1))
+
+def class_bootstrap(embeddings: np.ndarray,  # (n, d) L2-normalised embeddings
+                    labels: Sequence,        # (n,) class labels: the resampled units
+                    n_boot: int = 1000,      # replicates
+                    seed: int = 0,           # seed of the class draws (same seed and classes: same draws)
+                    level: float = 0.95,     # coverage of the intervals
+                    bins: int = 1024,        # score bins of the pair histograms
+                    chunk_rows: int | None = None, # rows per block of scores
+                   ) -> dict:
+    "Bootstrap over classes: replicates and percentile intervals of pairwise AUC, P@1 and MAP@R"
+    emb, lab = _check_inputs(embeddings, labels)
+    classes, cls = np.unique(lab, return_inverse=True)
+    n_cls = len(classes)
+    w = bootstrap_weights(n_cls, n_boot, seed)
+    hist = _class_pair_histograms(emb, cls, n_cls, _score_edges(emb, cls, bins, seed), chunk_rows)
+    pos_by_class = np.einsum("ccb->cb", hist)
+    neg_by_pair = hist * (1 - np.eye(n_cls))[:, :, None]
+    pos = w @ pos_by_class
+    neg = np.concatenate([np.einsum("rc,rcb->rb", wc, (wc @ neg_by_pair.reshape(n_cls, -1)).reshape(len(wc), n_cls, -1))
+                          for wc in np.array_split(w, max(1, len(w) // 32))])
+    reps = {"auc": _weighted_auc(pos, neg)}
+    q = retrieval_metrics(emb, lab, ks=(1,), chunk_rows=chunk_rows, per_query=True)["per_query"]
+    q_cls = np.searchsorted(classes, q["labels"])
+    n_q = np.bincount(q_cls, minlength=n_cls)
+    for name in ("precision_at_1", "map_at_r"):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps[name] = (w @ np.bincount(q_cls, q[name], minlength=n_cls)) / (w @ n_q)
+    return {"n_boot": int(n_boot), "n_classes": int(n_cls), "level": level, "seed": seed, "replicates": reps,
+            "intervals": {k: percentile_interval(v, level) for k, v in reps.items()}}
+
 
 # %% ../nbs/07_metrics.ipynb #54183d51
 def _query_blocks(gallery: np.ndarray, queries: np.ndarray, chunk_rows: int | None, exclude: np.ndarray | None):

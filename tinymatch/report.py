@@ -17,7 +17,8 @@ __all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJ
            'table_display_defaults', 'caption', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
            'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table',
            'benchmark_results', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
-           'archive_run', 'run_report', 'cli_report', 'write_readme']
+           'comparison_sentence', 'open_set_summary', 'decision_table', 'archive_run', 'run_report', 'cli_report',
+           'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -522,6 +523,107 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
                + "".join(f" Sections {', '.join(r['notebooks'])} re-ran at {r['at']}." for r in man.get("reran", [])))
     packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
     return dict(summary=summary, steps=steps, packages=packages)
+
+# %% ../nbs/14_report.ipynb #27aec8b4
+def _interval(r: dict, m: str) -> str: return f"{r[m]:.3f} [{r[m + '_lo']:.3f}, {r[m + '_hi']:.3f}]"
+
+def comparison_sentence(row: dict, # a row of `OpenSetResult.differences`: classes, metric, difference, lo, hi, trained_vs_raw
+                       ) -> str:
+    "The model-vs-raw statement a difference interval allows: a winner only when the interval excludes 0"
+    d = f"{row['metric']} difference {row['difference']:+.3f}, 95% interval [{row['lo']:+.3f}, {row['hi']:+.3f}]"
+    verdict = row["trained_vs_raw"]
+    if verdict == "higher": return f"on {row['classes']} classes the trained head beats the raw features ({d})"
+    if verdict == "lower": return f"on {row['classes']} classes the raw features beat the trained head ({d})"
+    if verdict == "not resolved": return f"on {row['classes']} classes the intervals cannot tell the trained head from the raw features ({d})"
+    raise TinymatchError(f"trained_vs_raw: expected 'higher', 'lower' or 'not resolved', got {verdict!r}")
+
+def open_set_summary(home: str | Path | None,       # TINYMATCH_HOME of the run
+                     best_config_path: str | Path,  # the headline model's config
+                    ) -> str:
+    "Markdown: seen and unseen metrics with intervals, the threshold's FAR/TAR on each, model vs raw, the seed spread"
+    from tinymatch.config import load_experiment_config
+    cfg = load_experiment_config(best_config_path)
+    ev = _read_json(home_dir(home) / "models" / cfg.experiment_name / "metrics.json", "evaluation metrics (run the evaluation section first)")
+    if "open_set" not in ev: return "_The evaluation recorded no seen/unseen results (metrics.json has no `open_set`)._"
+    o = ev["open_set"]
+    trained = {r["classes"]: r for r in o["table"] if r["embedding"] == "trained"}
+    lines = []
+    for g in ("seen", "unseen"):
+        if g not in trained: continue
+        r = trained[g]
+        lines.append(f"On **{g}** classes ({r['n_images']:,} {r['split']} images of {r['n_classes']} classes) the trained matcher "
+                     f"scores AUC **{_interval(r, 'auc')}**, P@1 **{_interval(r, 'precision_at_1')}** and MAP@R "
+                     f"**{_interval(r, 'map_at_r')}** (95% class-bootstrap intervals, {o['bootstrap']['n_boot']} replicates); "
+                     f"the threshold calibrated on seen-class validation pairs ({r['threshold_rule']}) gives a false-accept "
+                     f"rate of {r['far_at_threshold']:.4f} and a true-accept rate of {r['tar_at_threshold']:.4f} there.")
+    said = [comparison_sentence(d) for d in o["differences"] if d["classes"] in ("seen", "unseen")]
+    if said: lines.append("Trained head against raw extractor features, paired over the same class resamples: " + "; ".join(said) + ".")
+    choice = o.get("unseen_choice", {})
+    if "metric" in choice:
+        lines.append(f"For classes never trained on, the unseen *validation* classes pick the **{choice['choice']}** embedding "
+                     f"(MAP@R {', '.join(f'{k} {v:.3f}' for k, v in choice.items() if k not in ('choice', 'decided_on', 'metric'))}).")
+    if "seeds" in ev:
+        s = ev["seeds"]
+        parts = [f"{r['classes']} AUC {r['auc_mean']:.4f} ± {r['auc_std']:.4f}, MAP@R {r['map_at_r_mean']:.3f} ± {r['map_at_r_std']:.3f}"
+                 for r in s["summary"]]
+        lines.append(f"Over {s['summary'][0]['n_seeds']} training seeds (mean ± standard deviation): " + "; ".join(parts)
+                     + f". The headline numbers are those of seed {s['headline_seed']}.")
+    return "\n\n".join(lines)
+
+
+# %% ../nbs/14_report.ipynb #b36e4c8b
+def _levers_basis(results_dir: Path, base) -> str:
+    "What the margin and batch shape were chosen on, from benchmarks/results/training_levers.json"
+    p = Path(results_dir) / "training_levers.json"
+    if not p.exists(): return "not measured in this repository (benchmarks/training_levers.py not run)"
+    r = _read_json(p, "training levers benchmark")
+    held = {k: r.get("base_config", {}).get(k, 0) for k in ("held_out_classes", "held_out_valid_classes")}
+    where = f"validation split (benchmarks/results/training_levers.json, {r.get('time', 'undated')})"
+    if held == {k: getattr(base, k) for k in held}: return where
+    return (where + f", measured with held_out_classes={held['held_out_classes']}, held_out_valid_classes="
+            f"{held['held_out_valid_classes']}: its validation images include classes this run holds out; "
+            "rerun `python benchmarks/training_levers.py`")
+
+def _input_size_basis(results_dir: Path) -> str:
+    "What the input size was chosen on, from benchmarks/results/extraction.json"
+    p = Path(results_dir) / "extraction.json"
+    if not p.exists(): return "not measured in this repository (benchmarks/extraction.py not run)"
+    r = _read_json(p, "extraction benchmark")
+    if "sample" in r: return f"{r['sample']} (benchmarks/results/extraction.json, {r.get('time', 'undated')})"
+    return (f"official val images, i.e. the test split (benchmarks/results/extraction.json, {r.get('time', 'undated')}, "
+            "measured before the open-set protocol): rerun `python benchmarks/extraction.py`")
+
+def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
+                   final_training: dict | None = None, # the profile's overrides for the final training (and seeds)
+                   results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # benchmark JSON files
+                  ):
+    "Every choice of the study and the data it was made on, from the run's configs and benchmark records"
+    import pandas as pd
+    from tinymatch.config import load_hpt_config
+    from tinymatch.matcher import DECISION_RULES
+    h = load_hpt_config(hpt_config_path); b = h.base
+    final = {k: v for k, v in (final_training or {}).items() if k != "seeds"}
+    seeds = (final_training or {}).get("seeds", [b.seed])
+    valid = f"validation split: {b.validation_fraction:.0%} of the official-train images of each seen class"
+    seeded = f"a seeded random draw (split_seed {b.split_seed}); no images"
+    rows = [("unseen test classes", f"{b.held_out_classes} classes", seeded),
+            ("unseen validation classes", f"{b.held_out_valid_classes} classes, disjoint from the test ones", seeded),
+            ("train / validation split", f"{1 - b.validation_fraction:.0%} / {b.validation_fraction:.0%} per seen class", seeded),
+            ("extractor", str(b.feature_extractor), "fixed in advance (the profile)"),
+            ("input size", f"{b.image_size} px", _input_size_basis(results_dir)),
+            ("triplet margin", f"{b.margin:g}", _levers_basis(results_dir, b)),
+            ("batch composition", f"{b.batch_size // b.samples_per_class} classes x {b.samples_per_class} images", _levers_basis(results_dir, b)),
+            ("learning rate", f"{b.learning_rate:g}", "fixed in advance, not tuned")]
+    rows += [(f"HPT: {k}", "one of " + ", ".join(map(str, v)), f"{valid} (objective {h.objective}, {h.n_trials} trials)")
+             for k, v in h.search_space.items()]
+    rows += [("HPT: epochs per trial", f"up to {b.epochs}, early-stopping patience {b.early_stopping_patience}", f"{valid} (validation loss)"),
+             ("final training: epochs", f"up to {final.get('epochs', b.epochs)}, patience {final.get('early_stopping_patience', b.early_stopping_patience)}", f"{valid} (validation loss, best epoch kept)"),
+             ("final training: seeds", ", ".join(map(str, seeds)) + f" (headline: seed {seeds[0]})", "fixed in advance; the spread is reported, not used"),
+             ("decision threshold", f"rule {DECISION_RULES[0]} (also stored: {', '.join(DECISION_RULES[1:])})", "all pairs of the seen-class validation split; applied unchanged to seen test and unseen classes"),
+             ("embedding for unseen classes", "trained head or raw extractor features, the higher MAP@R",
+              "unseen validation classes only" if b.held_out_valid_classes else "no unseen validation classes: not chosen")]
+    return pd.DataFrame(rows, columns=["decision", "value", "made on"])
+
 
 # %% ../nbs/14_report.ipynb #95d4c362
 def archive_run(params: dict,             # the run's notebook parameters (`notebook_parameters`)

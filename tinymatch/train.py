@@ -19,13 +19,13 @@ from .model import build_head, build_feature_model, save_feature_model, save_hea
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
            'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
-           'plot_learning_curve', 'model_summary_text', 'cli_train']
+           'final_configs', 'seed_runs_table', 'plot_learning_curve', 'model_summary_text', 'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
 
 # %% ../nbs/09_train.ipynb #f78f1e3d
-_SPLIT_FIELDS = ("seed", "validation_fraction", "held_out_classes", "max_classes", "images_per_class")
+_SPLIT_FIELDS = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class")
 
 def _split_key(cfg) -> tuple: return tuple(getattr(cfg, f) for f in _SPLIT_FIELDS)
 
@@ -76,9 +76,12 @@ class TrainingData:
         return self._extractors[key]
 
     def rows(self, cfg, split: str) -> np.ndarray:
-        "Positions of the index rows in `split`"
+        "Positions of the index rows in `split` (train or valid: training never reads another split)"
+        if split not in ("train", "valid"): raise TinymatchError(f"split: training reads only 'train' and 'valid', got {split!r}")
         index = self.index(cfg)
         rows = np.flatnonzero((index["split"] == split).to_numpy())
+        if "seen" in index.columns and not index["seen"].to_numpy()[rows].all():
+            raise TinymatchError(f"dataset: split {split!r} holds rows of held-out classes (seen=False); build it with data.split_index")
         if len(rows) < 2: raise TinymatchError(f"dataset: split {split!r} has {len(rows)} images, need at least 2 to train")
         return rows
 
@@ -344,6 +347,34 @@ def train(cfg: ExperimentConfig,          # the experiment
                through_extractor=bool(through), n_train=int(len(data.rows(cfg, "train"))), n_valid=int(len(data.rows(cfg, "valid"))),
                **({"best_val_map_at_r": float(res.history["val_map_at_r"].iloc[res.best_epoch])} if map_at_r else {})))
     return model_dir
+
+# %% ../nbs/09_train.ipynb #6bb7e6b8
+def final_configs(cfg: ExperimentConfig,          # the configuration to train (e.g. the HPT's best)
+                  final_training: dict | None = None, # field overrides, plus optional `seeds: [0, 1, 2]`
+                 ) -> list[ExperimentConfig]:
+    "One config per seed of `final_training['seeds']` (default `[cfg.seed]`): the first keeps the name, others get `-seed<s>`"
+    over = dict(final_training or {})
+    seeds = over.pop("seeds", [cfg.seed])
+    if not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds) or \
+       not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise TinymatchError(f"final_training: seeds must be a non-empty list of distinct non-negative integers, got {seeds!r}")
+    unknown = sorted(set(over) - set(ExperimentConfig.__dataclass_fields__))
+    if unknown: raise TinymatchError(f"final_training: unknown field {unknown[0]!r} (expected ExperimentConfig fields and seeds)")
+    base = cfg.replace(**over)
+    return [base.replace(seed=s, experiment_name=base.experiment_name if i == 0 else f"{base.experiment_name}-seed{s}")
+            for i, s in enumerate(seeds)]
+
+# %% ../nbs/09_train.ipynb #c7aea0ca
+def seed_runs_table(model_dirs: dict, # seed -> model folder written by `train`
+                   ) -> pd.DataFrame:
+    "One row per seed's run: experiment, best epoch, epochs run, best validation loss, early stop, training seconds"
+    rows = []
+    for seed, d in model_dirs.items():
+        p = Path(d) / SUMMARY_FILE
+        if not p.exists(): raise TinymatchError(f"{p}: expected the summary of a finished training run")
+        s = json.loads(p.read_text())
+        rows.append({"seed": int(seed), **{k: s[k] for k in ("experiment_name", "best_epoch", "epochs_run", "best_val_loss", "stopped_early", "seconds")}})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/09_train.ipynb #3874fe18
 def _kill_after_epochs(model_dir, n: int, timeout: float = 120.0):
