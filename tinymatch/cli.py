@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_cli.ipynb #f0d8cbbe
 from __future__ import annotations
-import argparse, importlib, sys, traceback
+import argparse, errno, importlib, sys, traceback
 import tinymatch
 from .core import TinymatchError
 
@@ -50,6 +50,10 @@ def resolve_command(argv: list[str], # arguments after `tinymatch` and its globa
     raise TinymatchError(f"unknown command {argv[0]!r}; run `tinymatch --help` for the list")
 
 # %% ../nbs/15_cli.ipynb #bb33c1e3
+def _argument_error(parser: argparse.ArgumentParser, message: str):
+    "argparse's error hook for every command: a one-line `TinymatchError` instead of usage text and exit"
+    raise TinymatchError(f"{parser.prog}: {message} (see `{parser.prog} --help`)")
+
 def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         ) -> int:
     "Entry point of the `tinymatch` command: one-line errors, a traceback only with `--debug`"
@@ -60,10 +64,12 @@ def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         print(_usage()); return 0
     if argv[0] == "--version":
         print(f"tinymatch {tinymatch.__version__}"); return 0
+    from unittest import mock
     try:
         name, rest = resolve_command(argv)
         module, func = COMMANDS[name][0].split(":")
-        return int(getattr(importlib.import_module(module), func)(rest) or 0)
+        with mock.patch.object(argparse.ArgumentParser, "error", _argument_error):   # bad arguments: one line, exit 2
+            return int(getattr(importlib.import_module(module), func)(rest) or 0)
     except TinymatchError as e:
         if debug: traceback.print_exc()
         print(f"tinymatch: error: {e}", file=sys.stderr); return 2
@@ -71,5 +77,7 @@ def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         print("tinymatch: interrupted; finished work is kept", file=sys.stderr); return 130
     except Exception as e:
         if debug: raise
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):   # a full disk is the user's to fix
+            print(f"tinymatch: error: {e.filename or 'disk'}: no space left on device; free some and rerun (finished work is kept)", file=sys.stderr); return 2
         print(f"tinymatch: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr); return 1

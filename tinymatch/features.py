@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_features.ipynb #a395c5cc
 from __future__ import annotations
-import argparse, json, os, shutil, sys, time
+import argparse, hashlib, json, os, shutil, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,8 @@ from .data import MARKER, index_fingerprint
 from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
 
 # %% auto #0
-__all__ = ['cache_dir', 'FeatureCache', 'build_features', 'find_cache', 'load_features', 'l2_normalize', 'cli_features']
+__all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'build_features', 'find_cache', 'load_features', 'l2_normalize',
+           'cli_features']
 
 # %% ../nbs/05_features.ipynb #1a812828
 def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
@@ -91,7 +92,10 @@ def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         with open(tmp / "rows.csv", "w", newline="") as f: rows.to_csv(f, index=False)
+        meta = dict(meta, rows_sha256=file_sha256(tmp / "rows.csv"))
         np.lib.format.open_memmap(tmp / "features.npy", mode="w+", dtype=np.float32, shape=(meta["n_rows"], meta["dim"])).flush()
+        with open(tmp / "features.npy", "r+b") as f:   # reserve the space now: a full disk fails here, not as SIGBUS mid-run
+            os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
         (tmp / "chunks").mkdir()
         write_json(tmp / "meta.json", meta)
         try: os.rename(tmp, path)      # atomic; fails if a concurrent process created it first
@@ -100,8 +104,44 @@ def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
-def _mark_chunk_done(path: Path, chunk: int) -> None:
-    with atomic_write(path / "chunks" / f"{chunk}.done") as f: f.write("")
+def _digest(rows: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
+
+def _mark_chunk_done(path: Path, chunk: int, sha256: str) -> None:
+    "The chunk's done marker, holding the sha256 of its rows' bytes"
+    with atomic_write(path / "chunks" / f"{chunk}.done") as f: json.dump({"sha256": sha256}, f)
+
+_VERIFIED = {}   # cache folder -> file state already checked by this process
+
+def verify_cache(path: str | Path, # a cache folder
+                ) -> str | None:
+    "Check a cache against its checksums; drop what is damaged (a bad chunk's marker, or the whole folder) and say what, else None"
+    path = Path(path)
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        if meta.get("rows_sha256") not in (None, file_sha256(path / "rows.csv")): raise ValueError("rows.csv does not match its checksum")
+        arr = np.load(path / "features.npy", mmap_mode="r")
+        if arr.shape != (meta["n_rows"], meta["dim"]) or arr.dtype != np.float32: raise ValueError(f"features.npy has shape {arr.shape}")
+    except (OSError, ValueError, KeyError, TypeError) as e:   # unreadable, truncated or rewritten skeleton: start the cache over
+        shutil.rmtree(path, ignore_errors=True); _VERIFIED.pop(path, None)
+        return f"{path.name}: {type(e).__name__}: {e}; the cache was removed and is recomputed"
+    markers = sorted((path / "chunks").glob("*.done"))
+    state = (os.stat(path / "features.npy").st_mtime_ns, tuple((m.name, m.stat().st_mtime_ns) for m in markers))
+    if _VERIFIED.get(path) == state: return None
+    bad = []
+    for m in markers:
+        c = int(m.stem)
+        rows = arr[c * meta["chunk_size"]: min(meta["n_rows"], (c + 1) * meta["chunk_size"])]
+        text = m.read_text()
+        if not text.strip(): _mark_chunk_done(path, c, _digest(rows)); continue   # a marker of an older version: checksummed now
+        try: ok = json.loads(text)["sha256"] == _digest(rows)
+        except (ValueError, KeyError, TypeError): ok = False
+        if not ok: bad.append(c); m.unlink()
+    del arr
+    if bad:
+        (path / "done.json").unlink(missing_ok=True); _VERIFIED.pop(path, None)
+        return f"{path.name}: chunks {bad} do not match their checksums; they are recomputed"
+    _VERIFIED[path] = (os.stat(path / "features.npy").st_mtime_ns, tuple((m.name, m.stat().st_mtime_ns) for m in sorted((path / "chunks").glob("*.done"))))
+    return None
 
 def _parse_shard(shard) -> tuple[int, int]:
     if shard is None: return 0, 1
@@ -130,6 +170,7 @@ def build_features(index: pd.DataFrame,         # rows of `build_index` (or a sp
     found = find_cache(index, spec, image_size, home)
     if found is not None: return FeatureCache(found.path, 0, time.time() - t0)
     path = cache_dir(index, spec, image_size, home)
+    if (path / "meta.json").exists() and (problem := verify_cache(path)) and progress: print(f"feature cache: {problem}", file=sys.stderr)
     rel, root = _relative_paths(index)
     if not (path / "meta.json").exists():
         chunk_size = -(-max(chunk_size, batch_size) // batch_size) * batch_size
@@ -176,7 +217,7 @@ def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray,
             c, a, b = spans[span_i]
             if rows_in_chunk == b - a:
                 out.flush()
-                _mark_chunk_done(cache.path, c)
+                _mark_chunk_done(cache.path, c, _digest(out[a:b]))
                 span_i, rows_in_chunk = span_i + 1, 0
     del out
     elapsed = time.perf_counter() - t_first
@@ -198,6 +239,7 @@ def find_cache(index: pd.DataFrame, # the rows wanted
     wanted = pd.Index(rel)
     for p in candidates:
         if not (p / "meta.json").exists() or (complete and not (p / "done.json").exists()): continue
+        if verify_cache(p) is not None: continue   # damaged: never read (its bad parts were dropped for recomputation)
         c = FeatureCache(p)
         m = c.meta
         if m["handle"] != spec.handle or m["image_size"] != image_size or m["dataset"] != ident: continue

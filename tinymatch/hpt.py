@@ -17,10 +17,11 @@ import optuna
 
 # %% auto #0
 __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'search_space_table', 'params_to_config',
-           'suggest', 'make_pruner', 'direction', 'create_study', 'count_trials', 'SurplusTrial', 'make_objective',
-           'run_study', 'trials_table', 'best_config', 'plot_hpt_figures', 'history_observation',
-           'intermediate_observation', 'choice_table', 'slice_observation', 'parallel_observation',
-           'contour_observation', 'importance_observation', 'duration_observation', 'hpt_observations', 'cli_hpt']
+           'suggest', 'make_pruner', 'direction', 'create_study', 'is_duplicate', 'count_trials', 'grid_size',
+           'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config', 'plot_hpt_figures',
+           'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
+           'parallel_observation', 'contour_observation', 'importance_observation', 'duration_observation',
+           'hpt_observations', 'cli_hpt']
 
 # %% ../nbs/10_hpt.ipynb #d484cb55
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -38,19 +39,23 @@ def storage_url(hpt_cfg: HPTConfig,          # the study config
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
-def open_storage(url: str, # an Optuna storage URL
+def open_storage(url: str,                # an Optuna storage URL
+                 heartbeat: float = 20,   # seconds between a running trial's heartbeats (relational storages)
                 ):
-    "An Optuna storage for `url`: relational URLs get a heartbeat and a patient SQLite lock timeout"
+    "An Optuna storage for `url`: relational URLs get a heartbeat (a trial silent for 3 beats fails and is retried) and a patient SQLite lock timeout"
     if "://" not in url: raise TinymatchError(f"storage: expected an Optuna storage URL such as sqlite:///path.db, got {url!r}")
+    if not heartbeat > 0: raise TinymatchError(f"heartbeat: expected a positive number of seconds, got {heartbeat!r}")
     if url.split(":", 1)[0].split("+")[0] in ("sqlite", "postgresql", "mysql", "oracle", "mssql"):
-        kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+        kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3)   # Optuna 5's name of RetryFailedTrialCallback
         for attempt in range(6):   # workers starting together race to create the schema: the loser retries
             try:
-                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=20, grace_period=90)
+                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=max(1, round(heartbeat)),
+                                                  grace_period=max(2, round(3 * heartbeat)), heartbeat_stale_trial_callback=retry)
             except ImportError as e:
                 raise TinymatchError(f"storage: the driver for {url.split('://')[0]} is not installed ({e})") from None
-            except Exception:
-                if attempt == 5: raise
+            except Exception as e:
+                if attempt == 5: raise TinymatchError(f"storage {url.split('@')[-1]}: cannot open ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
                 time.sleep(0.5 * (attempt + 1))
     return url
 
@@ -88,10 +93,11 @@ def create_study(hpt_cfg: HPTConfig,            # the study config
                  home: str | Path | None = None, # TINYMATCH_HOME (default SQLite location)
                  storage: str | None = None,     # Optuna storage URL override
                  worker: int = 0,                # worker number: parallel workers get distinct sampler seeds
+                 heartbeat: float = 20,          # seconds between a running trial's heartbeats
                 ) -> optuna.Study:
     "Open or create the study, checking an existing one has the same direction and search space"
     url = storage_url(hpt_cfg, home, storage)
-    study = optuna.create_study(study_name=hpt_cfg.study_name, storage=open_storage(url), load_if_exists=True,
+    study = optuna.create_study(study_name=hpt_cfg.study_name, storage=open_storage(url, heartbeat), load_if_exists=True,
                                 sampler=optuna.samplers.TPESampler(seed=hpt_cfg.base.seed + 1000 * worker),
                                 pruner=make_pruner(hpt_cfg), direction=direction(hpt_cfg))
     if study.direction.name.lower() != direction(hpt_cfg):
@@ -105,9 +111,19 @@ def create_study(hpt_cfg: HPTConfig,            # the study config
         raise TinymatchError(f"{hpt_cfg.study_name}: the stored study has another search space or fixed fields; use another study_name")
     return study
 
-def count_trials(study: optuna.Study, states=COUNTED) -> int:
-    "Trials in `states` (default finished: complete or pruned)"
-    return len(study.get_trials(deepcopy=False, states=states))
+def is_duplicate(trial) -> bool:
+    "Whether `trial` repeated the configuration of an earlier trial (it took that trial's result, no training)"
+    return "duplicate_of" in trial.user_attrs
+
+def count_trials(study: optuna.Study, states=COUNTED,
+                 distinct: bool = True, # leave out trials that repeated an earlier configuration
+                ) -> int:
+    "Trials in `states` (default finished: complete or pruned), each configuration counted once"
+    return sum(1 for t in study.get_trials(deepcopy=False, states=states) if not (distinct and is_duplicate(t)))
+
+def grid_size(hpt_cfg: HPTConfig) -> int:
+    "How many distinct configurations the grids allow"
+    return int(np.prod([len(v) for v in choices(hpt_cfg).values()] or [1]))
 
 # %% ../nbs/10_hpt.ipynb #6e9807ac
 class SurplusTrial(Exception):
@@ -124,11 +140,18 @@ class _QuietSurplus(logging.Filter):
 optuna.logging.set_verbosity(optuna.logging.WARNING)   # makes sure Optuna's handler exists
 for _handler in logging.getLogger("optuna").handlers: _handler.addFilter(_QuietSurplus())   # child loggers' records too
 
+_RUNNING = optuna.trial.TrialState.RUNNING
+
 def _surplus(study, trial, n_trials) -> bool:
-    "Whether finished trials plus those started before this one already fill the study"
-    ahead = [t for t in study.get_trials(deepcopy=False, states=(*COUNTED, optuna.trial.TrialState.RUNNING))
-             if t.state in COUNTED or t.number < trial.number]
+    "Whether distinct finished trials plus those started before this one already fill the study"
+    ahead = [t for t in study.get_trials(deepcopy=False, states=(*COUNTED, _RUNNING))
+             if (t.state in COUNTED and not is_duplicate(t)) or (t.state == _RUNNING and t.number < trial.number)]
     return len(ahead) >= n_trials
+
+def _same_config(trial):
+    "The first other finished (or running) trial with `trial`'s parameters, or None"
+    others = trial.study.get_trials(deepcopy=False, states=(*COUNTED, _RUNNING))
+    return next((t for t in others if t.number != trial.number and t.params == trial.params and not is_duplicate(t)), None)
 
 def make_objective(hpt_cfg: HPTConfig,   # the study config
                    data: TrainingData,   # the study's data, loaded once
@@ -136,16 +159,19 @@ def make_objective(hpt_cfg: HPTConfig,   # the study config
                    verbose: bool = False, # print one line per epoch
                   ):
     "The Optuna objective of the study"
+    import os, socket
     def objective(trial: optuna.Trial) -> float:
         if _surplus(trial.study, trial, n_trials):
             trial.study.stop(); _SURPLUS_TRIALS.add(trial.number); raise SurplusTrial(f"trial {trial.number}: the study already has {n_trials} trials")
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         params = suggest(trial, hpt_cfg)
-        same = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if t.params == trial.params]
-        if same:   # training is deterministic: a repeated choice would give the same value, so reuse it
-            trial.set_user_attr("duplicate_of", same[0].number)
+        same = _same_config(trial)
+        if same is not None:   # training is deterministic: the same choice gives the same result, so reuse it
+            trial.set_user_attr("duplicate_of", same.number)
             for k in ("best_epoch", "epochs_run"):
-                if k in same[0].user_attrs: trial.set_user_attr(k, same[0].user_attrs[k])
-            return float(same[0].value)
+                if k in same.user_attrs: trial.set_user_attr(k, same.user_attrs[k])
+            if same.state == optuna.trial.TrialState.COMPLETE: return float(same.value)
+            raise optuna.TrialPruned(f"repeats trial {same.number} ({same.state.name.lower()})")
         cfg = hpt_cfg.trial_config(params, f"{hpt_cfg.study_name}-trial-{trial.number}")
         key = "val_map_at_r" if hpt_cfg.objective == "map_at_r" else "val_loss"
         def report(epoch, logs):
@@ -167,49 +193,62 @@ def run_study(hpt_cfg: HPTConfig,               # the study config
               home: str | Path | None = None,   # TINYMATCH_HOME
               source: str | Path | None = None, # dataset source
               storage: str | None = None,       # Optuna storage URL override
-              n_trials: int | None = None,      # target finished trials (default the config's)
+              n_trials: int | None = None,      # target distinct finished trials (default the config's)
               data: TrainingData | None = None, # shared data (default: loaded from home/source once)
               worker: int = 0,                  # worker number when several processes fill one study
               verbose: bool = False,            # one line per epoch
               progress: bool = True,            # one line per finished trial
               fresh: bool = False,              # delete a stored study of this name first and start over
+              heartbeat: float = 20,            # seconds between heartbeats; a trial silent for 3 is failed and retried
              ) -> optuna.Study:
-    "Run or resume the study until it holds `n_trials` complete or pruned trials"
+    "Run or resume the study until it holds `n_trials` distinct complete or pruned configurations"
     target = int(n_trials or hpt_cfg.n_trials)
     if target < 1: raise TinymatchError(f"n_trials: expected a positive integer, got {target}")
+    target = min(target, grid_size(hpt_cfg))   # a grid smaller than n_trials is simply searched whole
     if fresh:
         url = storage_url(hpt_cfg, home, storage)
-        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url)):
-            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url))
-    study = create_study(hpt_cfg, home, storage, worker=worker)
+        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url, heartbeat)):
+            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url, heartbeat))
+    study = create_study(hpt_cfg, home, storage, worker=worker, heartbeat=heartbeat)
     if count_trials(study) >= target: return study
     data = data or TrainingData(home, source, progress=progress)
     if not hpt_cfg.base.image_augmentation and "feature_extractor" not in hpt_cfg.grids and "image_size" not in hpt_cfg.grids:
         data.features(hpt_cfg.base)                     # load the features before the first trial's clock starts
+    failures = [0]
     def stop_when_full(study, trial):
         if progress:
             v = "" if trial.value is None else f" value {trial.value:.4f}"
-            print(f"trial {trial.number} {trial.state.name.lower()}{v} {trial.params} ({count_trials(study)}/{target})")
-        if count_trials(study) >= target: study.stop()
-    study.optimize(make_objective(hpt_cfg, data, target, verbose), n_trials=target * 3, catch=(Exception,),
-                   callbacks=[stop_when_full])
-    return study
+            dup = f" (repeats trial {trial.user_attrs['duplicate_of']})" if is_duplicate(trial) else ""
+            print(f"trial {trial.number} {trial.state.name.lower()}{v} {trial.params}{dup} ({count_trials(study)}/{target})")
+        failures[0] += trial.state == optuna.trial.TrialState.FAIL and trial.number not in _SURPLUS_TRIALS
+        if count_trials(study) >= target or failures[0] >= 2 * target: study.stop()
+    objective = make_objective(hpt_cfg, data, target, verbose)
+    while True:   # duplicates cost nothing, so only failures bound the number of trials
+        study.optimize(objective, catch=(Exception,), callbacks=[stop_when_full])
+        while True:
+            optuna.storages.fail_stale_trials(study)   # a killed worker's trial fails by heartbeat and is queued again
+            running = len(study.get_trials(deepcopy=False, states=(_RUNNING,)))
+            if count_trials(study) >= target or failures[0] >= 2 * target: return study
+            if count_trials(study) + running < target: break   # room for another trial here
+            time.sleep(min(heartbeat, 5))                       # the other workers' trials fill the study
 
 # %% ../nbs/10_hpt.ipynb #1fcfde07
 def trials_table(study: optuna.Study, # a study
                 ) -> pd.DataFrame:
-    "One row per trial: number, state, value, each parameter, epochs run, duration in seconds"
+    "One row per trial: number, state, value, each parameter, epochs run, duration in seconds, the trial it repeats"
     rows = []
     for t in study.get_trials(deepcopy=False):
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
                      **t.params,
                      "epochs": t.user_attrs.get("epochs_run"),
-                     "duration_s": t.duration.total_seconds() if t.duration is not None else None})
+                     "duration_s": t.duration.total_seconds() if t.duration is not None else None,
+                     "duplicate_of": t.user_attrs.get("duplicate_of")})
     cols = ["number", "state", "value"]
     table = pd.DataFrame(rows)
-    if table.empty: return pd.DataFrame(columns=cols + ["epochs", "duration_s"])
-    params = sorted(c for c in table.columns if c not in cols + ["epochs", "duration_s"])
-    return table[cols + params + ["epochs", "duration_s"]].reset_index(drop=True)
+    tail = ["epochs", "duration_s", "duplicate_of"]
+    if table.empty: return pd.DataFrame(columns=cols + tail)
+    params = sorted(c for c in table.columns if c not in cols + tail)
+    return table[cols + params + tail].reset_index(drop=True)
 
 def best_config(study: optuna.Study,   # a study with at least one complete trial
                 hpt_cfg: HPTConfig,    # its config (the fixed fields)
@@ -452,27 +491,30 @@ def hpt_observations(study: optuna.Study,           # the study
 # %% ../nbs/10_hpt.ipynb #ce63da4e
 def cli_hpt(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])
            ) -> int:
-    "tinymatch hpt --config FILE [--home H] [--source S] [--storage URL] [--n-trials N] [--best-config OUT] [--json]"
+    "tinymatch hpt --config FILE [--home H] [--source S] [--storage URL] [--n-trials N] [--heartbeat S] [--best-config OUT] [--json]"
     p = argparse.ArgumentParser(prog="tinymatch hpt", description="Run or resume an Optuna hyperparameter study")
     p.add_argument("--config", required=True, help="HPT YAML (see configs/hpt.yaml)")
     p.add_argument("--home", help="TINYMATCH_HOME (features cache, studies)")
     p.add_argument("--source", help="dataset URL, zip or folder (default TINYMATCH_DATA)")
-    p.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///study.db or postgresql+psycopg2://user:pass@host/db")
+    p.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///study.db or postgresql+psycopg://user:pass@host/db")
     p.add_argument("--n-trials", type=int, help="finished trials the study should hold (default the config's n_trials)")
     p.add_argument("--worker", type=int, default=0, help="worker number when several processes fill one study")
+    p.add_argument("--heartbeat", type=float, default=20, help="seconds between a running trial's heartbeats; a trial silent for 3 (its worker died) is failed and retried")
     p.add_argument("--best-config", help="write the best trial's training config YAML here")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     a = p.parse_args(argv)
     hcfg = load_hpt_config(a.config)
     if a.n_trials is not None and a.n_trials < 1: raise TinymatchError(f"--n-trials: expected a positive integer, got {a.n_trials}")
-    study = run_study(hcfg, home=a.home, source=a.source, storage=a.storage, n_trials=a.n_trials, worker=a.worker, progress=not a.json)
+    study = run_study(hcfg, home=a.home, source=a.source, storage=a.storage, n_trials=a.n_trials, worker=a.worker,
+                      progress=not a.json, heartbeat=a.heartbeat)
     out = dict(study_name=study.study_name, storage=storage_url(hcfg, a.home, a.storage), finished=count_trials(study),
-               failed=count_trials(study, (optuna.trial.TrialState.FAIL,)))
+               failed=count_trials(study, (optuna.trial.TrialState.FAIL,)),
+               duplicates=count_trials(study, distinct=False) - count_trials(study))
     if count_trials(study, (optuna.trial.TrialState.COMPLETE,)):
         out.update(best_value=study.best_value, best_params=study.best_trial.params, best_trial=study.best_trial.number)
         if a.best_config: out["best_config"] = str(best_config(study, hcfg).to_yaml(a.best_config))
     if a.json: print(json.dumps(out))
     else:
-        print(f"study {out['study_name']}: {out['finished']} finished trials ({out['failed']} failed) in {out['storage']}")
+        print(f"study {out['study_name']}: {out['finished']} distinct finished trials ({out['duplicates']} repeats not counted, {out['failed']} failed) in {out['storage']}")
         if "best_value" in out: print(f"best trial {out['best_trial']}: value {out['best_value']:.4f} params {out['best_params']}")
     return 0

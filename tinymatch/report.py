@@ -11,14 +11,14 @@ import yaml
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
-__all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
-           'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root', 'Profile', 'load_profiles',
-           'get_profile', 'run_dir', 'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum',
-           'table_display_defaults', 'caption', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
-           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table',
-           'benchmark_results', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
-           'comparison_sentence', 'open_set_summary', 'decision_table', 'archive_run', 'run_report', 'cli_report',
-           'write_readme']
+__all__ = ['REPO_ROOT', 'REFERENCE_PROFILE', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS',
+           'NOT_RECORDED', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root', 'Profile',
+           'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir', 'notebook_parameters',
+           'machine_info', 'package_versions', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
+           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_provenance',
+           'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table', 'benchmark_results',
+           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'comparison_sentence',
+           'open_set_summary', 'decision_table', 'archive_run', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -76,6 +76,20 @@ def run_dir(profile: str, home: str | Path | None = None) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     return d
 
+REFERENCE_PROFILE = "cpu"   # the run whose report, figures/ and artifacts are committed in the repository
+
+def default_out_dir(profile: str, home: str | Path | None = None) -> Path:
+    "Where a profile's figures/ and report/ go: the repository for the reference `cpu` run, else its run folder"
+    return REPO_ROOT if profile == REFERENCE_PROFILE else run_dir(profile, home)
+
+def check_out_dir(profile: str, out_dir: str | Path) -> Path:
+    "Refuse to write a non-reference run over the committed reference report and figures"
+    out = Path(out_dir).resolve()
+    if profile != REFERENCE_PROFILE and out == REPO_ROOT.resolve():
+        raise TinymatchError(f"--out: expected a folder other than the repository for profile {profile!r} "
+                             f"(its report/ and figures/ hold the committed {REFERENCE_PROFILE} run), got {out}")
+    return out
+
 def notebook_parameters(profile: Profile,  # the profile being run
                         home: str | Path | None = None, # TINYMATCH_HOME
                         out_dir: str | Path = ".",      # where figures/ and the HTML report go
@@ -130,6 +144,23 @@ def data_checksum(source: str | Path | None, # the dataset source of the run
         files = [f for f in p.rglob("*") if f.is_file()]
         return dict(source=str(p), files=len(files), bytes=sum(f.stat().st_size for f in files))
     return dict(source=str(source))
+
+def determinism_info() -> dict:
+    "What can still make another machine's numbers differ with the same seed: CPU flags, oneDNN, threads, versions"
+    flags = []
+    try:
+        with open("/proc/cpuinfo") as f:
+            line = next((l for l in f if l.startswith("flags")), "")
+        flags = sorted(set(line.split(":", 1)[-1].split()) & {"sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f",
+                       "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"})
+    except OSError: pass
+    env = {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "TF_DETERMINISTIC_OPS", "OMP_NUM_THREADS",
+                                            "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")}
+    return dict(cpu_flags=flags, onednn=env["TF_ENABLE_ONEDNN_OPTS"] or "default (on for x86 Linux in TF 2.15)",
+                env=env, cpus_usable=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+                versions={n: package_versions((n,))[n] for n in ("tensorflow-cpu", "numpy", "optuna", "scikit-learn")},
+                note="same seed + same machine gives identical metrics (tested); float round-off can differ with "
+                     "other CPU flags, oneDNN on/off, thread counts or library versions")
 
 # %% ../nbs/14_report.ipynb #5cdec54c
 SETUP_TAG = "report-setup"   # the cell `execute_notebook` puts first in every report notebook (left out of the HTML)
@@ -648,13 +679,15 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
 # %% ../nbs/14_report.ipynb #4b16723c
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
                home: str | Path | None = None, # TINYMATCH_HOME
-               out_dir: str | Path = REPO_ROOT, # gets figures/ and report/tinymatch_report.html
+               out_dir: str | Path | None = None, # gets figures/ and report/tinymatch_report.html (default `default_out_dir`)
                force: bool = False,        # start the HPT study and the training over (dataset and feature caches are checked, not redone)
                only: list | None = None,   # run just these notebooks (stems); the HTML merges every executed one
               ) -> Path:
     "Execute the profile's report notebooks in order, write the manifest, render the HTML report and keep the run's records"
     prof = get_profile(profile)
+    out_dir = check_out_dir(prof.name, default_out_dir(prof.name, home) if out_dir is None else out_dir)
     params = notebook_parameters(prof, home, out_dir, force)
+    os.environ["TINYMATCH_FIGURES"] = params["figures"]   # a figure saved without out_dir lands in this run's folder too
     runs = run_dir(prof.name, home)
     manifest_path = Path(params["manifest_path"])
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() and not force else {}
@@ -662,7 +695,7 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     if only and "started" in manifest: manifest.setdefault("reran", []).append(dict(at=now, notebooks=list(only)))
     else: manifest["started"] = now
     manifest.update(profile=prof.name, description=prof.description,
-                    machine=machine_info(), packages=package_versions(), data=data_checksum(params["source"]),
+                    machine=machine_info(), determinism=determinism_info(), packages=package_versions(), data=data_checksum(params["source"]),
                     hpt_config=yaml.safe_load(Path(params["hpt_config_path"]).read_text()),
                     final_training=prof.final_training, seed=params.get("seed", 0))
     manifest.setdefault("steps", {})
@@ -694,7 +727,8 @@ def cli_report(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tinymatch report", description="Run the report notebooks and render one HTML report.")
     p.add_argument("--profile", default="cpu", help="smoke | cpu | full (report/profiles.yaml); default cpu")
     p.add_argument("--home", help="TINYMATCH_HOME (caches, models, studies, runs)")
-    p.add_argument("--out", default=str(REPO_ROOT), help="folder receiving figures/ and report/tinymatch_report.html")
+    p.add_argument("--out", default=None, help="folder receiving figures/ and report/tinymatch_report.html "
+                   "(default: the repository for cpu, TINYMATCH_HOME/runs/<profile>/ for the others)")
     p.add_argument("--force", action="store_true", help="start the HPT study and the training over (dataset and feature caches are checked, not redone)")
     p.add_argument("--only", nargs="*", help="run only these notebooks (file stems), reuse the others' last outputs")
     a = p.parse_args(argv)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_search.ipynb #dc0c6cf0
 from __future__ import annotations
-import argparse, json, os, sys
+import argparse, json, os, sys, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -87,9 +87,12 @@ def build_gallery(folder: str | Path,          # folder of images (searched recu
     prefix = short_hash(str(folder.resolve()), model_id(matcher), n=8)   # same folder and model: older versions are replaced
     path = home_dir(home) / "galleries" / f"{prefix}-{key}.npz"
     if cache and path.exists():
-        with np.load(path, allow_pickle=False) as z:
-            return Gallery(folder, z["paths"].tolist(), z["embeddings"],
-                           [tuple(s) for s in z["skipped"].tolist()], key)
+        try:   # a truncated or bit-flipped index fails the zip's CRC-32 or layout checks: it is rebuilt, never used
+            with np.load(path, allow_pickle=False) as z:
+                return Gallery(folder, z["paths"].tolist(), z["embeddings"],
+                               [tuple(s) for s in z["skipped"].tolist()], key)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            path.unlink(missing_ok=True)
     paths, embs, skipped = [], [], []
     for i in tqdm(range(0, len(files), batch_size), total=-(-len(files) // batch_size), desc="gallery", leave=False):
         batch, good, bad = read_images(files[i:i + batch_size], matcher.image_size)

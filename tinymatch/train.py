@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #593a3187
 from __future__ import annotations
-import argparse, io, json, os, shutil, time
+import argparse, io, json, os, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import yaml
 import tinymatch
-from .core import TinymatchError, atomic_write, home_dir, save_figure, write_json, quiet_tensorflow
+from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
 from .model import build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
 
@@ -129,6 +129,19 @@ def _state_paths(checkpoint_dir):
 def _save_best(path, weights):
     with atomic_write(path, "wb") as f: np.savez(f, *weights)
 
+def _checkpoint_sums(ckpt_prefix, best_path) -> dict:
+    "sha256 of every file of the checkpoint `ckpt_prefix` and of the best weights"
+    files = sorted(Path(ckpt_prefix).parent.glob(Path(ckpt_prefix).name + ".*")) + ([Path(best_path)] if Path(best_path).exists() else [])
+    return {p.name: file_sha256(p) for p in files}
+
+def _read_state(state_path, best_path) -> tuple:
+    "The saved training state and None, or None and what is damaged (unreadable state, a checkpoint file that changed)"
+    try: state = json.loads(Path(state_path).read_text())
+    except (OSError, ValueError) as e: return None, f"{Path(state_path).name} is unreadable ({e})"
+    if "sha256" in state and _checkpoint_sums(state["ckpt"], best_path) != state["sha256"]:
+        return None, "a checkpoint file does not match its checksum"
+    return state, None
+
 def _load_best(path):
     with np.load(path) as z: return [z[f"arr_{i}"] for i in range(len(z.files))]
 
@@ -183,8 +196,13 @@ def fit(cfg,                       # an `ExperimentConfig` (epochs, patience, le
     if checkpoint_dir is not None:
         state_path, best_path, prefix = _state_paths(checkpoint_dir)
         if state_path.exists():
-            state = json.loads(state_path.read_text())
-            ckpt.restore(state["ckpt"]).assert_existing_objects_matched()
+            saved, problem = _read_state(state_path, best_path)
+            if problem is None:
+                state = saved
+                ckpt.restore(state["ckpt"]).assert_existing_objects_matched()
+            else:   # never resume from damaged files: start over (training is deterministic, so the result is the same)
+                print(f"{checkpoint_dir}: {problem}; training starts over", file=sys.stderr)
+                shutil.rmtree(checkpoint_dir, ignore_errors=True)
         manager = tf.train.CheckpointManager(ckpt, str(prefix), max_to_keep=2)
     writers = None
     if log_dir is not None:
@@ -219,6 +237,7 @@ def fit(cfg,                       # an `ExperimentConfig` (epochs, patience, le
             for w in writers.values(): w.flush()
         if checkpoint_dir is not None:
             state["ckpt"] = manager.save(checkpoint_number=epoch)
+            state["sha256"] = _checkpoint_sums(state["ckpt"], best_path)
             with atomic_write(state_path) as f: json.dump(state, f, indent=1)
         if verbose: print(f"epoch {epoch}: loss {loss:.4f} val_loss {val_loss:.4f} ({logs['time']:.1f}s)")
         if on_epoch_end is not None: on_epoch_end(epoch, logs)

@@ -1,0 +1,62 @@
+"""HPT on several machines: three `tinymatch hpt` workers fill one study in a real PostgreSQL server; one
+worker is SIGKILLed in the middle of a trial. The study still ends with exactly its number of distinct
+finished configurations, the killed trial is failed by the heartbeat and retried, nothing counts twice.
+
+Needs a server: `.ci/run` starts a throwaway one and sets TINYMATCH_TEST_PG. On a developer machine:
+
+    eval "$(bash .ci/start_postgres)"     # prints: export TINYMATCH_TEST_PG=postgresql+psycopg://...
+
+Without it this test fails (saying so); set TINYMATCH_SKIP_PG=1 to skip it on purpose.
+"""
+import os, signal, subprocess, sys, time, uuid
+from pathlib import Path
+import pytest
+from faults_common import BIN, synthetic_setup, hpt_yaml, wait_for
+
+HOW = 'no PostgreSQL server: start one with `eval "$(bash .ci/start_postgres)"` (sets TINYMATCH_TEST_PG), or set TINYMATCH_SKIP_PG=1 to skip'
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    if os.environ.get("TINYMATCH_SKIP_PG") == "1": pytest.skip("TINYMATCH_SKIP_PG=1")
+    url = os.environ.get("TINYMATCH_TEST_PG")
+    if not url: pytest.fail(HOW, pytrace=False)
+    return url
+
+
+def test_three_workers_one_killed(pg_url, tmp_path):
+    import optuna
+    from tinymatch.config import load_hpt_config
+    from tinymatch.hpt import count_trials, create_study, is_duplicate, COUNTED
+    setup = synthetic_setup(tmp_path)
+    name = f"pg_{uuid.uuid4().hex[:8]}"
+    cfg = hpt_yaml(tmp_path / "hpt.yaml", setup, name, n_trials=8, epochs=25)
+    worker = lambda w: subprocess.Popen([str(BIN / "tinymatch"), "hpt", "--config", str(cfg), "--home", str(setup["home"]),
+                                         "--source", str(setup["root"]), "--storage", pg_url, "--worker", str(w),
+                                         "--heartbeat", "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = {p.pid: p for p in (worker(w) for w in range(3))}
+    study = lambda: optuna.load_study(study_name=name, storage=pg_url)
+    def running_mid_trial():   # a worker's trial that has finished an epoch but not its last
+        try: trials = study().get_trials(states=(optuna.trial.TrialState.RUNNING,))
+        except KeyError: return None
+        return next((t for t in trials if t.user_attrs.get("epochs_run", 0) >= 1
+                     and int(t.user_attrs.get("worker", ":0").split(":")[-1]) in procs), None)
+    victim = wait_for(running_mid_trial, timeout=300)
+    assert victim is not None, "no trial started within 300 s"
+    pid = int(victim.user_attrs["worker"].split(":")[-1])
+    os.kill(pid, signal.SIGKILL)
+    outs = {p.pid: p.communicate(timeout=400) for p in procs.values()}
+    assert procs[pid].returncode == -signal.SIGKILL
+    for other, p in procs.items():
+        if other != pid: assert p.returncode == 0, outs[other][1][-2000:]
+    s = study()
+    killed = s.trials[victim.number]
+    assert killed.state == optuna.trial.TrialState.FAIL                     # failed by the heartbeat
+    retries = [t for t in s.trials if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t) == victim.number]
+    assert len(retries) == 1 and retries[0].state in COUNTED and retries[0].params == killed.params   # retried once, finished
+    assert count_trials(s) == 8                                              # exactly its distinct configurations
+    counted = [t for t in s.trials if t.state in COUNTED and not is_duplicate(t)]
+    assert len({tuple(sorted(t.params.items())) for t in counted}) == len(counted) == 8   # nothing counted twice
+    assert not s.get_trials(states=(optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.WAITING))
+    print(f"\n{len(s.trials)} trials: 8 distinct finished, trial {victim.number} killed (pid {pid}) and retried as "
+          f"trial {retries[0].number}, {sum(is_duplicate(t) for t in s.trials)} repeats not counted")
