@@ -157,8 +157,8 @@ display(Markdown(observations["contour_plot"]))
 # %% [markdown]
 # #### Hyperparameter importances
 #
-# How much of the variation in the score each knob explains across the finished trials (Optuna's
-# default importance evaluator). With few trials this is a rough indication only.
+# How much of the variation in the score each knob explains across the finished trials (Optuna's fANOVA
+# evaluator, seeded). With few trials this is a rough indication only.
 
 # %%
 display(Image(filename=str(paths["hparam_importance"])))

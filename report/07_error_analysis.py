@@ -27,7 +27,7 @@ from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
 from tinymatch.matcher import ImageMatcher, extractor_features, embed_rows
 from tinymatch.metrics import pair_statistics, plot_precision_recall
-from tinymatch.errors import (GROUPS, test_groups, groups_summary, class_ap_table, class_ap_extremes, plot_class_ap,
+from tinymatch.errors import (GROUPS, seen_unseen_groups, groups_summary, class_ap_table, class_ap_extremes, plot_class_ap,
                               plot_retrieval, plot_false_matches, false_match_table, operating_table, operating_point_text)
 
 cfg = load_experiment_config(best_config_path)
@@ -37,7 +37,7 @@ cfg = load_experiment_config(model_dir / "config.yaml")
 index = load_dataset(cfg, source=source, home=home, progress=False)
 features = extractor_features(matcher, index, home)
 figures = figures_dir(figures)
-groups = test_groups(index, lambda rows: embed_rows(matcher, index, rows, features))
+groups = seen_unseen_groups(index, lambda rows: embed_rows(matcher, index, rows, features))
 display(Markdown(groups_summary(groups) + f" Threshold ({matcher.rule} rule, calibrated on validation images of seen "
                  f"classes): score ≥ **{matcher.threshold:.4f}**."))
 

@@ -13,7 +13,7 @@ from .core import TinymatchError, save_figure
 from . import metrics as M
 
 # %% auto #0
-__all__ = ['GROUPS', 'Group', 'test_groups', 'groups_summary', 'class_ap_table', 'class_ap_extremes', 'plot_class_ap',
+__all__ = ['GROUPS', 'Group', 'seen_unseen_groups', 'groups_summary', 'class_ap_table', 'class_ap_extremes', 'plot_class_ap',
            'pick_queries', 'plot_retrieval', 'false_match_table', 'plot_false_matches', 'operating_table',
            'operating_point_text']
 
@@ -33,7 +33,7 @@ class Group:
     @property
     def n_classes(self) -> int: return len(np.unique(self.labels))
 
-def test_groups(index: pd.DataFrame,       # dataset index with `split`, `class_id`, `class_name`, `path` (and `seen`)
+def seen_unseen_groups(index: pd.DataFrame,       # dataset index with `split`, `class_id`, `class_name`, `path` (and `seen`)
                 embed,                     # function: index rows -> (n, d) embeddings, e.g. `matcher.embed_rows` with a matcher
                 split: str = "test",       # split to analyse
                ) -> dict:
@@ -49,7 +49,7 @@ def test_groups(index: pd.DataFrame,       # dataset index with `split`, `class_
                           index["class_name"].to_numpy()[rows], index["path"].to_numpy()[rows])
     return out
 
-def groups_summary(groups: dict, # from `test_groups`
+def groups_summary(groups: dict, # from `seen_unseen_groups`
                   ) -> str:
     "Markdown: the images and classes of each group, and a note when a group is empty"
     said = [f"**{g.name}** classes: {len(g.rows):,} test images of {g.n_classes} classes" for g in groups.values()]
@@ -59,7 +59,7 @@ def groups_summary(groups: dict, # from `test_groups`
     return ("; ".join(said) + "." if said else "No test images.") + note
 
 # %% ../nbs/11a_errors.ipynb #cc4354c7
-def class_ap_table(group: Group, # from `test_groups`
+def class_ap_table(group: Group, # from `seen_unseen_groups`
                   ) -> pd.DataFrame:
     "One row per class of the group: name, images and average precision, best first"
     classes, ap, counts = M.class_average_precision(group.embeddings, group.labels)
@@ -107,7 +107,7 @@ def _short(name: str, at_most: int = 18) -> str:
     name = str(name).split(",")[0]
     return name if len(name) <= at_most else name[:at_most - 1] + "…"
 
-def pick_queries(group: Group, # from `test_groups`
+def pick_queries(group: Group, # from `seen_unseen_groups`
                  n: int = 4,   # queries wanted
                  seed: int = 0,
                 ) -> np.ndarray:
@@ -117,7 +117,7 @@ def pick_queries(group: Group, # from `test_groups`
     chosen = rng.permutation(classes[counts > 1])[:n]
     return np.array([rng.choice(np.flatnonzero(group.labels == c)) for c in chosen], dtype=np.int64)
 
-def plot_retrieval(group: Group,                  # from `test_groups`
+def plot_retrieval(group: Group,                  # from `seen_unseen_groups`
                    n_queries: int = 4,            # queries (rows of the figure)
                    k: int = 5,                    # results per query
                    seed: int = 0,                 # picks the queries
@@ -142,7 +142,7 @@ def plot_retrieval(group: Group,                  # from `test_groups`
     return fig
 
 # %% ../nbs/11a_errors.ipynb #e0d841f1
-def false_match_table(group: Group, # from `test_groups`
+def false_match_table(group: Group, # from `seen_unseen_groups`
                       n: int = 8,   # pairs
                      ) -> pd.DataFrame:
     "The n highest-scoring different-class pairs of the group: both classes, both files and the matcher's score"
@@ -151,7 +151,7 @@ def false_match_table(group: Group, # from `test_groups`
                          "score": -M.score_to_distance(s), "file_a": [Path(p).name for p in group.paths[i]],
                          "file_b": [Path(p).name for p in group.paths[j]], "row_a": i, "row_b": j})
 
-def plot_false_matches(group: Group,                  # from `test_groups`
+def plot_false_matches(group: Group,                  # from `seen_unseen_groups`
                        n: int = 8,                    # pairs (columns of the figure)
                        threshold: float | None = None, # the operating score threshold, to say which pairs it accepts
                        out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
@@ -173,7 +173,7 @@ def plot_false_matches(group: Group,                  # from `test_groups`
     return fig
 
 # %% ../nbs/11a_errors.ipynb #f99f8e43
-def operating_table(groups: dict,      # from `test_groups`
+def operating_table(groups: dict,      # from `seen_unseen_groups`
                     threshold: float,  # the matcher's score threshold (a pair matches when score >= threshold)
                    ) -> pd.DataFrame:
     "Per group: pairs, positive share, and precision, recall, FAR with their counts at the threshold"
