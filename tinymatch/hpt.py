@@ -233,6 +233,19 @@ def _figure_of(ax):
     ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
     return ax.figure
 
+def _tidy_axes(name: str, ax):
+    "One title on the duration plot; short, slanted category labels (block widths) on the slice plot"
+    axes = list(ax.flat) if isinstance(ax, np.ndarray) else [ax]
+    if name == "duration_importance":
+        axes[0].set_title("", loc="left")   # Optuna's own title sits on the left; one title only
+        axes[0].set_title("Hyperparameter importances for the trial duration")
+    if name == "slice_plot":
+        axes[0].figure.canvas.draw()
+        for a in axes:
+            labels = [t.get_text() for t in a.get_xticklabels()]
+            if any("[" in l for l in labels):
+                a.set_xticks(a.get_xticks(), [l.replace("'", "") for l in labels], rotation=60, ha="right", fontsize=8)
+
 def plot_hpt_figures(study: optuna.Study,              # the study
                      out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
                      contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
@@ -267,7 +280,7 @@ def plot_hpt_figures(study: optuna.Study,              # the study
                 warnings.simplefilter("ignore")
                 ax = make()
             fig = _figure_of(ax)
-            if name == "duration_importance": (ax.flat[0] if isinstance(ax, np.ndarray) else ax).set_title("Hyperparameter importances for the trial duration")
+            _tidy_axes(name, ax)
         except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as e:
             fig = _placeholder(title, f"Not enough trials for this view yet:\n{e}")
         fig.set_size_inches(max(fig.get_size_inches()[0], 7), max(fig.get_size_inches()[1], 4))

@@ -264,9 +264,12 @@ class Evaluation:
         return pd.DataFrame([{"metric": k, "value": v} for k, v in self.metrics.items() if k.startswith(prefixes)],
                             columns=["metric", "value"])
 
-    def times_table(self) -> pd.DataFrame:
-        "Wall time of each step (embedding, calibration, each metric) in seconds"
-        return pd.DataFrame(list(self.seconds.items()), columns=["step", "seconds"])
+    def times_table(self, min_seconds: float = 1e-3) -> pd.DataFrame:
+        "Wall time of each step (embedding, calibration, each metric) in seconds; steps under `min_seconds` summed in one row"
+        rows = [(k, round(v, 3)) for k, v in self.seconds.items() if v >= min_seconds]
+        quick = [v for v in self.seconds.values() if v < min_seconds]
+        if quick: rows.append((f"{len(quick)} other steps, each under {min_seconds * 1000:g} ms", round(sum(quick), 4)))
+        return pd.DataFrame(rows, columns=["step", "seconds"])
 
     def to_dict(self) -> dict:
         "JSON-ready metrics, wall times and threshold"

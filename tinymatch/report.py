@@ -8,7 +8,7 @@ import argparse, base64, datetime as dt, html, importlib.metadata, importlib.uti
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
-from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
+from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
 __all__ = ['REPO_ROOT', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'QUALITY_TARGETS',
@@ -358,9 +358,12 @@ def performance_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "resu
     for path in sorted(Path(results_dir).glob("*.json")):
         data = json.loads(path.read_text())
         for c in data.get("comparisons", []):
-            rows.append(dict(benchmark=path.stem, comparison=c.get("name"), ours=c.get("ours"), seed_way=c.get("baseline"),
-                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), measured=data.get("date") or data.get("time") or data.get("started")))
-    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "seed_way", "ratio", "goal", "met", "measured"])
+            goal, met = c.get("goal"), c.get("met")
+            rows.append({"benchmark": path.stem, "comparison": c.get("name"), "ours": c.get("ours"), "the study's way": c.get("baseline"),
+                         "ratio": c.get("ratio"), "goal": "none set" if goal is None else goal,
+                         "met": "n/a" if met is None else ("yes" if met else "no"),
+                         "measured": data.get("date") or data.get("time") or data.get("started") or "not recorded"})
+    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "measured"])
 
 # %% ../nbs/14_report.ipynb #62ac6c68
 def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
@@ -461,6 +464,10 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
         lines.append(f"No hyperparameter study named `{hpt_cfg.study_name}` was found in the run's storage.")
     return "\n\n".join(lines)
 
+def _shown_source(src) -> str | None:
+    "A URL as it is; a local file or folder by its name only (no path of the machine that ran the report)"
+    return src if not src or re.match(r"^[a-z]+://", str(src)) else Path(str(src)).name
+
 def manifest_tables(manifest_path: str | Path, # the run's manifest.json
                    ) -> dict:
     "The manifest as a one-line summary, a per-notebook wall-time table and a package table"
@@ -471,7 +478,7 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
     checksum = data.get("sha256") or (f"{data['files']:,} files, {data['bytes']:,} bytes" if "files" in data else "n/a")
     summary = (f"Profile `{man.get('profile')}`, started {man.get('started')}, seed {man.get('seed')}; "
                f"{mach.get('cpus')} CPUs, {mach.get('memory_gb')} GB, Python {mach.get('python')} on {mach.get('platform')}; "
-               f"data `{data.get('source')}` ({checksum})."
+               f"data `{_shown_source(data.get('source'))}` ({checksum})."
                + "".join(f" Sections {', '.join(r['notebooks'])} re-ran at {r['at']}." for r in man.get("reran", [])))
     packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
     return dict(summary=summary, steps=steps, packages=packages)
@@ -480,7 +487,7 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
 def archive_run(params: dict,             # the run's notebook parameters (`notebook_parameters`)
                 out_dir: str | Path,      # the report's output folder (gets report/artifacts/<profile>/)
                ) -> list:
-    "Copy the run manifest and the SQLite HPT study of a run next to its HTML report; return the copied files"
+    "Copy the run manifest, the SQLite HPT study and the final training's TensorBoard logs (scalars, hparams, projector) next to the HTML report; return the copied files"
     import shutil
     from tinymatch.config import load_hpt_config
     from tinymatch.hpt import storage_url
@@ -494,6 +501,13 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
         if not src.is_file(): continue
         with atomic_write(dest / src.name, "wb") as f, open(src, "rb") as g: shutil.copyfileobj(g, f)
         copied.append(dest / src.name)
+    best = Path(params.get("best_config_path") or "")
+    if best.is_file():   # `tensorboard --logdir report/artifacts/<profile>` from a clone
+        from tinymatch.config import load_experiment_config
+        logs = Path(params["home"]) / "logs" / load_experiment_config(best).experiment_name
+        if logs.is_dir():
+            with atomic_dir(dest / "tensorboard") as tmp: shutil.copytree(logs, tmp, dirs_exist_ok=True)
+            copied += sorted(f for f in (dest / "tensorboard").rglob("*") if f.is_file())
     return copied
 
 # %% ../nbs/14_report.ipynb #4b16723c
