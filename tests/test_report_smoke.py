@@ -44,3 +44,13 @@ def test_run_records_kept_beside_the_report(smoke_run):
 def test_no_papermill_noise(smoke_run):
     assert "Passed unknown parameter" not in smoke_run["stderr"]
     assert "KeyboardInterrupt" not in smoke_run["stderr"]
+
+
+def test_tensorboard_kept_beside_the_report(smoke_run):
+    import pandas as pd
+    tb = smoke_run["out"] / "report" / "artifacts" / "smoke" / "tensorboard"
+    assert {"train", "validation", "hparams", "projector"} <= {p.name for p in tb.iterdir()}
+    meta = pd.read_csv(tb / "projector" / "metadata.tsv", sep="\t")
+    assert list(meta.columns) == ["class_id", "class_name", "seen"] and len(meta) > 0
+    assert (tb / "projector" / "sprite.png").stat().st_size > 1000
+    assert all(f.stat().st_size < 5e6 for f in tb.rglob("*") if f.is_file())

@@ -401,8 +401,8 @@ def results_table(model: ImageMatcher | str | Path,   # trained matcher or its a
 # %% ../nbs/11_matcher.ipynb #df2bcf5d
 def tar_far_table(ev: Evaluation, # from `evaluate`
                  ) -> pd.DataFrame:
-    "True-accept rate at each false-accept rate evaluated, with the wall time of each"
-    rows = [{"far": float(k.split("=", 1)[1]), "tar": v, "seconds": ev.seconds.get(k)}
+    "True-accept rate at each false-accept rate evaluated (their wall times are in `Evaluation.times_table`)"
+    rows = [{"far": float(k.split("=", 1)[1]), "tar": v}
             for k, v in ev.metrics.items() if k.startswith("tar@far=")]
     return pd.DataFrame(rows)
 

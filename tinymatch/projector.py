@@ -71,7 +71,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
         raise TinymatchError(f"images: expected {len(emb)} images for the sprite, got {len(images)}")
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
-        np.savetxt(tmp / "embeddings.tsv", emb, delimiter="\t", fmt="%.6g")
+        np.savetxt(tmp / "embeddings.tsv", emb, delimiter="\t", fmt="%.4g")   # 4 digits: plenty for a view, small files
         with open(tmp / "metadata.tsv", "w") as f:
             f.write("class_id\tclass_name" + ("\tseen" if seen is not None else "") + "\n")
             for i, (y, n) in enumerate(zip(labels, names)):
