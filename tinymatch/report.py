@@ -220,10 +220,11 @@ MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\
                   "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, processEnvironments: true}, "
                   "svg: {fontCache: 'global'}};")
 REPORT_CSS = ("figure.tm-figure{margin:1.5em auto;text-align:center}figure.tm-figure img{max-width:100%;height:auto}"
-              "figure.tm-figure figcaption,table caption{font-size:.95em;color:#222;margin:.5em auto;max-width:52em;text-align:left}"
+              "figure.tm-figure figcaption,table caption{font-family:var(--jp-content-font-family,sans-serif);"
+              "font-size:var(--jp-content-font-size1,14px);line-height:1.4;color:#222;margin:.5em auto;max-width:52em;text-align:left}"
               "table caption{caption-side:top}"
               ".jp-RenderedHTMLCommon table{table-layout:auto;max-width:100%}"
-              ".jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{overflow-wrap:anywhere}")
+              ".jp-RenderedHTMLCommon td.tm-long{overflow-wrap:anywhere;min-width:12em}")
 
 def _mathjax_script() -> str:
     "The MathJax 3 SVG bundle shipped by the django-static-mathjax wheel"
@@ -314,6 +315,8 @@ def _number_figures_and_tables(soup) -> dict:
             item["id"] = item.get("id") or f"table-{n}"
             item.insert(0, cap)
             if "dataframe" in (item.get("class") or []): _drop_index_column(item)
+            for td in item.find_all("td"):   # long values (URLs, JSON) may break anywhere; short ones and headers stay whole
+                if len(td.get_text()) > 40: td["class"] = (td.get("class") or []) + ["tm-long"]
     return {"figures": counts["img"], "tables": counts["table"]}
 
 def render_html(notebooks: list,           # executed notebooks in report order
