@@ -12,6 +12,7 @@ seed = 0
 
 # %%
 import time
+from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
 from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, split_index, load_dataset, split_counts,
@@ -42,7 +43,7 @@ display(Markdown(f"Dataset folder `{root.name}`: **{index['class_id'].nunique()}
                  f"**{(index['official_split'] == 'train').sum():,}** official-train and "
                  f"**{(index['official_split'] == 'val').sum():,}** official-val images "
                  f"(prepared and indexed in {time.time() - t0:.1f} s)."))
-index.head(3)
+index.head(3).assign(path=lambda t: t["path"].map(lambda p: Path(p).relative_to(root).as_posix()))   # paths inside the dataset folder
 
 # %% [markdown]
 # ### How the data is split
@@ -72,15 +73,15 @@ counts
 # ### Class balance
 #
 # A triplet loss with in-batch mining is sensitive to class balance: a class with few images gives few
-# anchor-positive pairs. The histogram counts, for the train split, how many classes have a given number of
-# images.
+# anchor-positive pairs. The figure shows, for each split, how many images each class has (bar: median;
+# whisker: from the fewest to the most).
 
 # %%
 per_class = df[df["split"] == "train"].groupby("class_id").size()
 official = index[index["official_split"] == "train"].groupby("class_id").size()
-plot_class_distribution(df, "train", out_dir=figures);
-caption("Train images per class: the spread of the bars is the class imbalance the batches must cope with.",
-        alt="Histogram of the number of train images per class")
+plot_class_distribution(df, out_dir=figures);
+caption("Images per class in each split: a whisker longer than its cap would be class imbalance the batches must cope with.",
+        alt="Bar chart of the median number of images per class in the train, valid and test splits, with min-max whiskers and counts")
 
 # %%
 display(Markdown(

@@ -60,7 +60,13 @@ example = load_experiment_config(example_config_path)
 # FaceNet writes the rule with squared distances; tensorflow-addons' `TripletSemiHardLoss`, which the
 # study used, and tinymatch's exact re-implementation of it use plain Euclidean distances as above.
 # The embeddings are L2-normalised, so they lie on the unit sphere, every distance is in $[0, 2]$, and
-# the margin $\alpha = 1$ used throughout is half the largest possible distance.
+# the margin $\alpha$ is best read as a fraction of that largest distance.
+
+# %%
+display(Markdown(f"This run uses $\\alpha = {hcfg.base.margin:g}$ for every trial and the final training "
+                 f"({hcfg.base.margin / 2:.0%} of the largest possible distance)."))
+
+# %% [markdown]
 #
 # ### Online semi-hard mining
 #
@@ -78,7 +84,7 @@ example = load_experiment_config(example_config_path)
 # (evaluation section).
 
 # %%
-fig = plot_triplet_regions(margin=example.margin, out_dir=figures)
+fig = plot_triplet_regions(margin=hcfg.base.margin, out_dir=figures)
 caption("The three regions of a negative (easy, semi-hard, hard) and the loss of one triplet: it reaches zero one margin beyond the positive.",
         alt="Left: a distance axis divided into hard, semi-hard and easy regions; right: the triplet loss falling linearly to zero")
 
@@ -179,10 +185,11 @@ print(model_summary_text(head))
 # %%
 example.table()
 
-# %% [markdown]
-# Two fixed fields of the `cpu` profile depart from the study: a margin of 0.5 instead of tfa's default 1.0,
-# and batches of 64 classes x 8 images. Both were chosen on the **validation** split (never the test split)
-# by training the first tuned head for 40 epochs with each variant (`benchmarks/training_levers.py`):
+# %%
+display(Markdown(f"Two fixed fields of profile `{profile}` may depart from the study: a margin of {hcfg.base.margin:g} (tfa's default is 1.0), "
+                 f"and batches of {hcfg.base.batch_size // hcfg.base.samples_per_class} classes x {hcfg.base.samples_per_class} images. "
+                 "The `cpu` values were chosen on the **validation** split (never the test split) by training the first tuned "
+                 "head for 40 epochs with each variant (`benchmarks/training_levers.py`):"))
 
 # %%
 if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))

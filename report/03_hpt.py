@@ -66,7 +66,7 @@ hcfg.base.table(exclude=(*hcfg.grids, "experiment_name"))
 
 # %%
 t0 = time.time()
-study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=True, fresh=force)
+study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=False, fresh=force)
 elapsed = time.time() - t0
 display(Markdown(f"The study holds **{count_trials(study)} finished trials** "
                  f"(this run took {elapsed:.0f} s; trials already in storage are not rerun). Storage: "
@@ -182,10 +182,9 @@ display(Markdown(observations["duration_importance"]))
 # %% [markdown]
 # ### All trials
 #
-# Every trial read back from the study storage (this is the appendix table): its state (complete, pruned,
+# Every trial read back from the study storage is listed in the appendix: its state (complete, pruned,
 # or failed), its score, its choices, the epochs it ran and its wall time.
 
 # %%
 table = trials_table(study)
-save_table(table, "hpt/trials", figures)
-table.round({"value": 4, "duration_s": 1})
+save_table(table, "hpt/trials", figures);

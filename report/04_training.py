@@ -2,6 +2,7 @@
 # ## Training the best configuration
 
 # %% tags=["parameters"]
+profile = "smoke"
 home = None
 source = None
 figures = "figures"
@@ -98,7 +99,9 @@ print(model_summary_text(feature_model, expand_nested=False))
 # %% [markdown]
 # ### TensorBoard
 #
-# The run's scalars and its hyperparameters are in TensorBoard format; browse them with:
+# The run's scalars, its hyperparameters and the test embeddings for the projector (evaluation section) are
+# in TensorBoard format. The report run keeps a copy with its records; from a clone of the repository, browse
+# them with:
 
 # %%
-display(Markdown(f"```bash\ntensorboard --logdir {Path(model_dir).parent.parent / 'logs' / cfg.experiment_name}\n```"))
+display(Markdown(f"```bash\ntensorboard --logdir report/artifacts/{profile}\n```"))

@@ -2,6 +2,7 @@
 # ## ImageMatcher: evaluation
 
 # %% tags=["parameters"]
+profile = "smoke"
 home = None
 source = None
 figures = "figures"
@@ -13,8 +14,8 @@ experiment = None             # experiment name; default the config's experiment
 raw_baseline = True           # compare with the raw extractor features (no training)
 final_training = {}           # the final run's overrides; its `seeds` name the seed models to compare
 n_boot = 1000                 # bootstrap replicates (resampling classes) of every interval
-projector_classes = 10        # classes shown in the 2D views
-projector_images = 2000       # test images exported to the TensorBoard projector
+projector_classes = 20        # whole test classes in the projector export and the 2D views (half unseen when held out)
+projector_images = 2000       # at most this many test images exported
 seed = 0
 
 # %%
@@ -231,21 +232,23 @@ display(Markdown(open_set_summary(home, model_dir / "config.yaml")))
 # ### The embedding space
 #
 # The test embeddings are exported for TensorBoard's Embedding Projector (interactive 3D PCA, t-SNE and
-# UMAP with thumbnails): run `tensorboard --logdir <folder below>` and open the *Projector* tab. For this
-# report, two flat views of a random subset of classes: PCA, which keeps the large-scale layout, and
+# UMAP with thumbnails, seen and unseen classes marked): run `tensorboard --logdir <folder below>` and open the
+# *Projector* tab. For this report, two flat views of the same points: PCA, which keeps the large-scale layout, and
 # t-SNE, which keeps neighbourhoods. Tight, separate clusters mean images of a class map close together.
 
 # %%
 proj_dir, proj_emb, proj_rows = export_split(matcher, index, split="test", experiment=experiment, home=home,
-                                             max_images=projector_images, features=features, seed=seed)
-display(Markdown(f"Projector files: `{proj_dir}` ({len(proj_rows):,} test images)."))
+                                             max_images=projector_images, n_classes=projector_classes, features=features, seed=seed)
+seen = index["seen"].to_numpy()[proj_rows] if "seen" in index else None
+display(Markdown(f"Projector files: `report/artifacts/{profile}/tensorboard/{proj_dir.name}` ({len(proj_rows):,} test images of "
+                 f"{len(set(index['class_id'].to_numpy()[proj_rows]))} classes, {0 if seen is None else int((~seen).sum()):,} of them from unseen classes)."))
 labels = index["class_id"].to_numpy()[proj_rows]; names = index["class_name"].to_numpy()[proj_rows]
-fig = plot_embedding_2d(proj_emb, labels, names, "pca", figures, n_classes=projector_classes, seed=seed)
-caption("PCA of the test embeddings of a few classes, one colour per class: the large-scale layout of the classes.",
+fig = plot_embedding_2d(proj_emb, labels, names, "pca", figures, n_classes=None, seed=seed, seen=seen)
+caption("PCA of the projector's test embeddings, one colour per class, unseen classes as hollow triangles: the large-scale layout.",
         alt="Scatter plot of embeddings projected on two principal components, coloured by class")
 
 # %%
-fig = plot_embedding_2d(proj_emb, labels, names, "tsne", figures, n_classes=projector_classes, seed=seed)
+fig = plot_embedding_2d(proj_emb, labels, names, "tsne", figures, n_classes=None, seed=seed, seen=seen)
 caption("t-SNE of the same points: tight, separate clusters mean images of one class map close together.",
         alt="Scatter plot of a t-SNE map of the embeddings, coloured by class")
 

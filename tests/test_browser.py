@@ -1,6 +1,6 @@
 """A real browser opens the HTML report as a reader would: every image loads and is a numbered,
 captioned figure with a real alt text, tables are numbered and whole (no cut cell, no nan/None
-cell, none printed twice), inline and display equations are typeset, no absolute path of the
+cell, no 0 s wall time, none printed twice), inline and display equations are typeset, no absolute path of the
 rendering machine shows, each section has its figures, no output holds an error or raw log lines,
 and every table-of-contents link lands on a heading; a 1280-px-wide screenshot is saved.
 
@@ -45,6 +45,9 @@ function tinymatchProbe() {
     duplicate_tables: tableTexts.length - new Set(tableTexts).size,
     ellipsis_cells: cells.filter(c => /(\.\.\.|\u2026)$/.test(c)).length,
     nan_cells: cells.filter(c => /^(nan|NaN|None|NaT|<NA>)$/.test(c)).length,
+    zero_times: tables.map(t => { const h = t.tHead ? [...t.tHead.rows[0].cells].map(text) : [], j = h.indexOf('seconds');
+                                  return j < 0 ? 0 : [...t.querySelectorAll('tbody tr')].filter(r => r.cells[j] && parseFloat(text(r.cells[j])) === 0).length; })
+                      .reduce((a, b) => a + b, 0),
     links: links.length,
     dead: links.filter(a => { const t = document.getElementById(a.getAttribute('href').slice(1));
                               return !t || !/^H[1-6]$/.test(t.tagName); }).length,
@@ -94,7 +97,7 @@ def defects(r: dict) -> list:
         "every image a numbered figure": r["unnumbered_figures"] == 0,
         "every figure captioned": r["uncaptioned_figures"] == 0, "every image has a real alt text": r["default_alt"] == 0,
         "every table numbered": r["unnumbered_tables"] == 0, "no table printed twice": r["duplicate_tables"] == 0,
-        "no table cell ends in an ellipsis": r["ellipsis_cells"] == 0, "no nan/None cell": r["nan_cells"] == 0,
+        "no table cell ends in an ellipsis": r["ellipsis_cells"] == 0, "no nan/None cell": r["nan_cells"] == 0, "no wall time of 0 s": r["zero_times"] == 0,
         "at least 8 contents links, none dead": r["links"] >= 8 and r["dead"] == 0, "no error output": r["errors"] == 0,
         "no raw per-trial log lines": r["log_lines"] == 0,
         "display math typeset": r["math"] >= 1 and r["raw_display_math"] == 0,

@@ -86,6 +86,8 @@ def test_benchmarks_say_where_they_come_from(smoke_run):
     html = smoke_run["html"].read_text()
     assert "measured separately, not by this run" in html
     assert "Measured separately from this report's run, on" in html
+
+
 def _outputs(smoke_run, stem):
     "The text and HTML outputs of one executed report notebook"
     nb = nbformat.read(smoke_run["home"] / "runs" / "smoke" / f"{stem}.ipynb", 4)
@@ -126,3 +128,13 @@ def test_decision_table(smoke_run):
                      "HPT: dropout", "final training: seeds", "decision threshold", "embedding for unseen classes"):
         assert decision in html, decision
     assert "made on" in html
+
+
+def test_tensorboard_kept_beside_the_report(smoke_run):
+    import pandas as pd
+    tb = smoke_run["out"] / "report" / "artifacts" / "smoke" / "tensorboard"
+    assert {"train", "validation", "hparams", "projector"} <= {p.name for p in tb.iterdir()}
+    meta = pd.read_csv(tb / "projector" / "metadata.tsv", sep="\t")
+    assert list(meta.columns) == ["class_id", "class_name", "seen"] and len(meta) > 0
+    assert (tb / "projector" / "sprite.png").stat().st_size > 1000
+    assert all(f.stat().st_size < 5e6 for f in tb.rglob("*") if f.is_file())

@@ -101,7 +101,8 @@ class ExperimentConfig:
     def table(self, exclude=()):
         "The config as a field / value table (values as text), leaving out the fields in `exclude`"
         import pandas as pd
-        return pd.DataFrame([{"field": k, "value": str(v)} for k, v in self.to_dict().items() if k not in exclude],
+        shown = lambda k, v: ("all" if k in ("max_classes", "images_per_class") else "not set") if v is None else str(v)
+        return pd.DataFrame([{"field": k, "value": shown(k, v)} for k, v in self.to_dict().items() if k not in exclude],
                             columns=["field", "value"])
 
     def replace(self, **changes) -> "ExperimentConfig":

@@ -505,18 +505,26 @@ def save_table(table: pd.DataFrame, # any table
 
 # %% ../nbs/02_data.ipynb #a677f4ae
 def plot_class_distribution(df: pd.DataFrame,   # rows of `split_index` (or `build_index`)
-                            split: str = "train", # the split whose images per class are counted
+                            splits: list | str | None = None, # splits to show (default every split present)
                             out_dir: str | Path | None = None, # figure folder
-                            bins: int = 20,     # histogram bins
                            ):
-    "Histogram of the number of classes against images per class in one split"
+    "Images per class in each split: a bar at the median, a whisker from the fewest to the most, the range written above"
     import matplotlib.pyplot as plt
     col = "split" if "split" in df.columns else "official_split"
-    per_class = df[df[col] == split].groupby("class_id").size()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(per_class.values, bins=bins, color="tab:blue", edgecolor="white")
-    ax.set_xlabel(f"images per class ({split} split)"); ax.set_ylabel("number of classes")
-    ax.set_title(f"{len(per_class)} classes, {per_class.min()}-{per_class.max()} images each (median {per_class.median():.0f})")
+    present = list(dict.fromkeys(df[col]))
+    splits = [splits] if isinstance(splits, str) else list(splits or sorted(present, key=lambda s: (["train", "valid", "test", "val"] + present).index(s)))
+    per = {s: df[df[col] == s].groupby("class_id").size() for s in splits}
+    if any(p.empty for p in per.values()): raise TinymatchError(f"splits: expected some of {present}, got {splits}")
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    x, med = np.arange(len(splits)), np.array([per[s].median() for s in splits])
+    lo, hi = med - [per[s].min() for s in splits], [per[s].max() for s in splits] - med
+    ax.bar(x, med, color="tab:blue", width=0.6)
+    ax.errorbar(x, med, yerr=[lo, hi], fmt="none", ecolor="black", capsize=8)
+    for i, s in enumerate(splits):
+        n, m = per[s], (f"{per[s].min()}" if per[s].min() == per[s].max() else f"{per[s].min()}-{per[s].max()}")
+        ax.text(i, n.max() * 1.03, f"{m} per class\n{len(n)} classes, {n.sum():,} images", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(x, splits); ax.set_ylabel("images per class"); ax.set_ylim(0, max(p.max() for p in per.values()) * 1.35)
+    ax.set_title("Images per class in each split")
     save_figure(fig, "dataset/class_distribution", out_dir)
     return fig
 

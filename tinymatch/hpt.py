@@ -274,6 +274,28 @@ def _figure_of(ax):
     ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
     return ax.figure
 
+def _tidy_axes(name: str, ax, params: list = ()):
+    "One title on the duration plot; short, slanted category labels (block widths) on the slice plot; whole names on the parallel plot"
+    axes = list(ax.flat) if isinstance(ax, np.ndarray) else [ax]
+    if name == "parallel_plot":
+        fig = axes[0].figure
+        fig.set_size_inches(10, 5)
+        names = [t.get_text() for t in axes[0].get_xticklabels()]
+        full = [next((p for p in params if l.endswith("...") and p.startswith(l[:-3])), l) for l in names]
+        axes[0].set_xticks(axes[0].get_xticks(), full, rotation=20, ha="right")
+        for cax in fig.axes:   # the colour bar away from the last axis' category labels
+            if cax.get_label() == "<colorbar>":
+                b = cax.get_position(); cax.set_position([b.x0 + 0.1, b.y0, b.width, b.height])
+    if name == "duration_importance":
+        axes[0].set_title("", loc="left")   # Optuna's own title sits on the left; one title only
+        axes[0].set_title("Hyperparameter importances for the trial duration")
+    if name == "slice_plot":
+        axes[0].figure.canvas.draw()
+        for a in axes:
+            labels = [t.get_text() for t in a.get_xticklabels()]
+            if any("[" in l for l in labels):
+                a.set_xticks(a.get_xticks(), [l.replace("'", "") for l in labels], rotation=60, ha="right", fontsize=8)
+
 def plot_hpt_figures(study: optuna.Study,              # the study
                      out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
                      contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
@@ -308,7 +330,7 @@ def plot_hpt_figures(study: optuna.Study,              # the study
                 warnings.simplefilter("ignore")
                 ax = make()
             fig = _figure_of(ax)
-            if name == "duration_importance": (ax.flat[0] if isinstance(ax, np.ndarray) else ax).set_title("Hyperparameter importances for the trial duration")
+            _tidy_axes(name, ax, sorted({k for t in complete for k in t.params}))
         except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as e:
             fig = _placeholder(title, f"Not enough trials for this view yet:\n{e}")
         fig.set_size_inches(max(fig.get_size_inches()[0], 7), max(fig.get_size_inches()[1], 4))

@@ -265,9 +265,12 @@ class Evaluation:
         return pd.DataFrame([{"metric": k, "value": v} for k, v in self.metrics.items() if k.startswith(prefixes)],
                             columns=["metric", "value"])
 
-    def times_table(self) -> pd.DataFrame:
-        "Wall time of each step (embedding, calibration, each metric) in seconds"
-        return pd.DataFrame(list(self.seconds.items()), columns=["step", "seconds"])
+    def times_table(self, min_seconds: float = 1e-3) -> pd.DataFrame:
+        "Wall time of each step (embedding, calibration, each metric) in seconds; steps under `min_seconds` summed in one row"
+        rows = [(k, round(v, 3)) for k, v in self.seconds.items() if v >= min_seconds]
+        quick = [v for v in self.seconds.values() if v < min_seconds]
+        if quick: rows.append((f"{len(quick)} other steps, each under {min_seconds * 1000:g} ms", round(sum(quick), 4)))
+        return pd.DataFrame(rows, columns=["step", "seconds"])
 
     def to_dict(self) -> dict:
         "JSON-ready metrics, wall times and threshold"
@@ -516,8 +519,8 @@ def seed_spread(model_dirs: dict,                   # seed -> model folder (each
 # %% ../nbs/11_matcher.ipynb #df2bcf5d
 def tar_far_table(ev: Evaluation, # from `evaluate`
                  ) -> pd.DataFrame:
-    "True-accept rate at each false-accept rate evaluated, with the wall time of each"
-    rows = [{"far": float(k.split("=", 1)[1]), "tar": v, "seconds": ev.seconds.get(k)}
+    "True-accept rate at each false-accept rate evaluated (their wall times are in `Evaluation.times_table`)"
+    rows = [{"far": float(k.split("=", 1)[1]), "tar": v}
             for k, v in ev.metrics.items() if k.startswith("tar@far=")]
     return pd.DataFrame(rows)
 

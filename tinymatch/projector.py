@@ -56,22 +56,26 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
                      images: Sequence | None = None, # (N,) images for the sprite, in row order; None for no sprite
                      thumb: int = 64,               # sprite thumbnail side in pixels
                      tensor_name: str = "embeddings", # name shown in the projector
+                     seen: Sequence[bool] | None = None, # (N,) whether each image's class was trained on (a metadata column)
                     ) -> Path:
-    "Write embeddings.tsv, metadata.tsv, sprite.png and projector_config.pbtxt for TensorBoard's projector"
+    "Write embeddings.tsv, metadata.tsv, sprite.png, projector_config.pbtxt (and an empty event file, so TensorBoard lists the folder as a run)"
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
     from tensorboard.plugins import projector
     from google.protobuf import text_format
     emb = np.asarray(embeddings, "float32")
     if emb.ndim != 2 or len(emb) == 0: raise TinymatchError(f"embeddings: expected a non-empty (N, D) array, got shape {emb.shape}")
     if len(labels) != len(emb) or len(names) != len(emb):
         raise TinymatchError(f"labels/names: expected {len(emb)} of each, got {len(labels)} and {len(names)}")
+    if seen is not None and len(seen) != len(emb): raise TinymatchError(f"seen: expected {len(emb)} flags, got {len(seen)}")
     if images is not None and len(images) != len(emb):
         raise TinymatchError(f"images: expected {len(emb)} images for the sprite, got {len(images)}")
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
-        np.savetxt(tmp / "embeddings.tsv", emb, delimiter="\t", fmt="%.6g")
+        np.savetxt(tmp / "embeddings.tsv", emb, delimiter="\t", fmt="%.4g")   # 4 digits: plenty for a view, small files
         with open(tmp / "metadata.tsv", "w") as f:
-            f.write("class_id\tclass_name\n")
-            for y, n in zip(labels, names): f.write(f"{_tsv_cell(y)}\t{_tsv_cell(n)}\n")
+            f.write("class_id\tclass_name" + ("\tseen" if seen is not None else "") + "\n")
+            for i, (y, n) in enumerate(zip(labels, names)):
+                f.write(f"{_tsv_cell(y)}\t{_tsv_cell(n)}" + (f"\t{'seen' if seen[i] else 'unseen'}" if seen is not None else "") + "\n")
         config = projector.ProjectorConfig()
         e = config.embeddings.add()
         e.tensor_name, e.tensor_path, e.metadata_path = tensor_name, "embeddings.tsv", "metadata.tsv"
@@ -82,6 +86,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
             e.sprite.image_path = "sprite.png"
             e.sprite.single_image_dim.extend([side, side])
         (tmp / CONFIG_FILE).write_text(text_format.MessageToString(config))
+        EventFileWriter(str(tmp)).close()
     return out_dir
 
 def read_projector_config(folder: str | Path, # a folder written by `export_projector`
@@ -126,6 +131,7 @@ def plot_embedding_2d(embeddings: np.ndarray,  # (N, D) embeddings
                       n_classes: int | None = 10, # classes shown (a random subset); None for all
                       seed: int = 0,           # class subset and t-SNE seed
                       title: str | None = None, # figure title
+                      seen: Sequence[bool] | None = None, # (N,) seen-class flags: unseen classes drawn as hollow triangles
                      ):
     "Scatter plot of a class subset in 2D by PCA or t-SNE; saved as projector/<method>"
     import matplotlib.pyplot as plt
@@ -134,9 +140,12 @@ def plot_embedding_2d(embeddings: np.ndarray,  # (N, D) embeddings
     xy = project_2d(np.asarray(embeddings)[mask], method, seed)
     fig, ax = plt.subplots(figsize=(6.5, 5))
     cmap = plt.get_cmap("tab20")
+    flags = np.ones(len(labels), bool) if seen is None else np.asarray(seen, bool)
     for i, c in enumerate(np.unique(labels[mask])):
         sel = labels[mask] == c
-        ax.scatter(xy[sel, 0], xy[sel, 1], s=12, color=cmap(i % 20), label=str(names[mask][sel][0]))
+        new = not flags[mask][sel][0]
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=14 if new else 12, marker="^" if new else "o", facecolors="none" if new else cmap(i % 20),
+                   edgecolors=cmap(i % 20), label=str(names[mask][sel][0]) + (" (unseen)" if new else ""))
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False)
     ax.set_title(title or f"{ {'pca': 'PCA', 'tsne': 't-SNE'}[method]} of the embeddings ({len(np.unique(labels[mask]))} classes)")
     ax.set_xticks([]); ax.set_yticks([])
@@ -150,7 +159,9 @@ def export_split(model,                                  # an `ImageMatcher` or 
                  experiment: str | None = None,          # experiment name; default the model folder's name
                  home: str | Path | None = None,         # TINYMATCH_HOME override
                  out_dir: str | Path | None = None,      # folder to write; default `projector_dir(experiment, home)`
-                 max_images: int | None = 2000,          # sample size (whole classes are not guaranteed); None for all
+                 max_images: int | None = 2000,          # at most this many images; None for all
+                 n_classes: int | None = None,           # whole classes to export (half of them unseen when the split has both); None for a plain sample
+                 thumb: int = 32,                        # sprite thumbnail side in pixels
                  features: np.ndarray | None = None,     # cached extractor features aligned to `index` (fast path)
                  head=None,                              # keras head for the fast path
                  sprite: bool = True,                    # write the thumbnail sprite
@@ -160,6 +171,15 @@ def export_split(model,                                  # an `ImageMatcher` or 
     from tinymatch.matcher import ImageMatcher, split_rows, embed_rows
     matcher = model if isinstance(model, ImageMatcher) else ImageMatcher.load(model)
     rows = split_rows(index, split)
+    if n_classes:
+        sub = index.iloc[rows]
+        groups = [sub.loc[sub["seen"] == s, "class_id"].unique() for s in (True, False)] if "seen" in sub else [sub["class_id"].unique()]
+        groups = [np.sort(g) for g in groups if len(g)]
+        rng, take = np.random.default_rng(seed), []
+        for j, g in enumerate(groups):
+            want = n_classes - len(take) if j == len(groups) - 1 else min(len(g), n_classes // len(groups))
+            take += list(rng.choice(g, size=min(want, len(g)), replace=False))
+        rows = rows[np.isin(sub["class_id"].to_numpy(), take)]
     if max_images and len(rows) > max_images:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_images, replace=False))
     emb = embed_rows(matcher, index, rows, features, head)
@@ -169,5 +189,6 @@ def export_split(model,                                  # an `ImageMatcher` or 
         out_dir = projector_dir(name, home)
     sub = index.iloc[rows]
     out = export_projector(emb, sub["class_id"].tolist(), sub["class_name"].tolist(), out_dir,
-                           images=sub["path"].tolist() if sprite else None, thumb=64)
+                           images=sub["path"].tolist() if sprite else None, thumb=thumb,
+                           seen=sub["seen"].tolist() if "seen" in sub else None)
     return out, emb, rows

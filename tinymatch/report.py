@@ -8,7 +8,7 @@ import argparse, base64, datetime as dt, html, importlib.metadata, importlib.uti
 from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
-from .core import TinymatchError, atomic_write, file_sha256, home_dir, write_json
+from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
 
 # %% auto #0
 __all__ = ['REPO_ROOT', 'REFERENCE_PROFILE', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS',
@@ -253,10 +253,11 @@ MATHJAX_CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\
                   "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, processEnvironments: true}, "
                   "svg: {fontCache: 'global'}};")
 REPORT_CSS = ("figure.tm-figure{margin:1.5em auto;text-align:center}figure.tm-figure img{max-width:100%;height:auto}"
-              "figure.tm-figure figcaption,table caption{font-size:.95em;color:#222;margin:.5em auto;max-width:52em;text-align:left}"
+              "figure.tm-figure figcaption,table caption{font-family:var(--jp-content-font-family,sans-serif);"
+              "font-size:var(--jp-content-font-size1,14px);line-height:1.4;color:#222;margin:.5em auto;max-width:52em;text-align:left}"
               "table caption{caption-side:top}"
               ".jp-RenderedHTMLCommon table{table-layout:auto;max-width:100%}"
-              ".jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{overflow-wrap:anywhere}")
+              ".jp-RenderedHTMLCommon td.tm-long{overflow-wrap:anywhere;min-width:12em}")
 
 def _mathjax_script() -> str:
     "The MathJax 3 SVG bundle shipped by the django-static-mathjax wheel"
@@ -347,6 +348,8 @@ def _number_figures_and_tables(soup) -> dict:
             item["id"] = item.get("id") or f"table-{n}"
             item.insert(0, cap)
             if "dataframe" in (item.get("class") or []): _drop_index_column(item)
+            for td in item.find_all("td"):   # long values (URLs, JSON) may break anywhere; short ones and headers stay whole
+                if len(td.get_text()) > 40: td["class"] = (td.get("class") or []) + ["tm-long"]
     return {"figures": counts["img"], "tables": counts["table"]}
 
 def render_html(notebooks: list,           # executed notebooks in report order
@@ -419,9 +422,11 @@ def performance_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "resu
     for path in sorted(Path(results_dir).glob("*.json")):
         data = json.loads(path.read_text())
         for c in data.get("comparisons", []):
-            rows.append(dict(benchmark=path.stem, comparison=c.get("name"), ours=c.get("ours"), seed_way=c.get("baseline"),
-                             ratio=c.get("ratio"), goal=c.get("goal"), met=c.get("met"), **benchmark_provenance(data)))
-    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "seed_way", "ratio", "goal", "met", "date", "machine", "command"])
+            goal, met = c.get("goal"), c.get("met")
+            rows.append({"benchmark": path.stem, "comparison": c.get("name"), "ours": c.get("ours"), "the study's way": c.get("baseline"),
+                         "ratio": c.get("ratio"), "goal": "none set" if goal is None else goal,
+                         "met": "n/a" if met is None else ("yes" if met else "no"), **benchmark_provenance(data)})
+    return pd.DataFrame(rows, columns=["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "date", "machine", "command"])
 
 # %% ../nbs/14_report.ipynb #62ac6c68
 def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
@@ -540,6 +545,10 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
         lines.append(f"No hyperparameter study named `{hpt_cfg.study_name}` was found in the run's storage.")
     return "\n\n".join(lines)
 
+def _shown_source(src) -> str | None:
+    "A URL as it is; a local file or folder by its name only (no path of the machine that ran the report)"
+    return src if not src or re.match(r"^[a-z]+://", str(src)) else Path(str(src)).name
+
 def manifest_tables(manifest_path: str | Path, # the run's manifest.json
                    ) -> dict:
     "The manifest as a one-line summary, a per-notebook wall-time table and a package table"
@@ -550,7 +559,7 @@ def manifest_tables(manifest_path: str | Path, # the run's manifest.json
     checksum = data.get("sha256") or (f"{data['files']:,} files, {data['bytes']:,} bytes" if "files" in data else "n/a")
     summary = (f"Profile `{man.get('profile')}`, started {man.get('started')}, seed {man.get('seed')}; "
                f"{mach.get('cpus')} CPUs, {mach.get('memory_gb')} GB, Python {mach.get('python')} on {mach.get('platform')}; "
-               f"data `{data.get('source')}` ({checksum})."
+               f"data `{_shown_source(data.get('source'))}` ({checksum})."
                + "".join(f" Sections {', '.join(r['notebooks'])} re-ran at {r['at']}." for r in man.get("reran", [])))
     packages = pd.DataFrame(sorted(man.get("packages", {}).items()), columns=["package", "version"])
     return dict(summary=summary, steps=steps, packages=packages)
@@ -660,7 +669,7 @@ def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
 def archive_run(params: dict,             # the run's notebook parameters (`notebook_parameters`)
                 out_dir: str | Path,      # the report's output folder (gets report/artifacts/<profile>/)
                ) -> list:
-    "Copy the run manifest and the SQLite HPT study of a run next to its HTML report; return the copied files"
+    "Copy the run manifest, the SQLite HPT study and the final training's TensorBoard logs (scalars, hparams, projector) next to the HTML report; return the copied files"
     import shutil
     from tinymatch.config import load_hpt_config
     from tinymatch.hpt import storage_url
@@ -674,6 +683,13 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
         if not src.is_file(): continue
         with atomic_write(dest / src.name, "wb") as f, open(src, "rb") as g: shutil.copyfileobj(g, f)
         copied.append(dest / src.name)
+    best = Path(params.get("best_config_path") or "")
+    if best.is_file():   # `tensorboard --logdir report/artifacts/<profile>` from a clone
+        from tinymatch.config import load_experiment_config
+        logs = Path(params["home"]) / "logs" / load_experiment_config(best).experiment_name
+        if logs.is_dir():
+            with atomic_dir(dest / "tensorboard") as tmp: shutil.copytree(logs, tmp, dirs_exist_ok=True)
+            copied += sorted(f for f in (dest / "tensorboard").rglob("*") if f.is_file())
     return copied
 
 # %% ../nbs/14_report.ipynb #4b16723c
