@@ -499,7 +499,7 @@ def load_bundled_matcher(path: str | Path | None = None, # override of `BUNDLED_
     from tinymatch.config import load_experiment_config
     from tinymatch.model import build_feature_model, load_head
     d = bundled_model_dir(path)
-    if d is None: raise TinymatchError("model: no --model/--experiment given and this install bundles no reference model")
+    if d is None: raise TinymatchError("model: no --model/--experiment given and this install bundles no reference model (pass --model DIR)")
     cfg = load_experiment_config(d / "config.yaml").replace(image_augmentation=False)
     saved = json.loads((d / THRESHOLD_FILE).read_text())
     return ImageMatcher(build_feature_model(cfg, load_head(d)), threshold=float(saved["threshold"]), model_dir=d,
