@@ -53,6 +53,7 @@ setuptools.setup(
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["tinymatch", "tinymatch.*"]),
     include_package_data=True,
+    package_data={"tinymatch": ["assets/*/*"]},   # bundled reference model and dedup calibration (MANIFEST.in)
     install_requires=requirements,
     extras_require={"dev": dev_requirements},
     dependency_links=cfg.get("dep_links", "").split(),

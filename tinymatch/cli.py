@@ -21,7 +21,7 @@ COMMANDS = {
     "evaluate": ("tinymatch.matcher:cli_evaluate", "exact evaluation of a trained matcher on every test pair"),
     "match": ("tinymatch.matcher:cli_match", "say whether two images match"),
     "search": ("tinymatch.search:cli_search", "find the most similar images in a gallery folder"),
-    "dedup": ("tinymatch.search:cli_dedup", "group near-duplicate images in a folder"),
+    "dedup": ("tinymatch.search:cli_dedup", "group copies of the same picture in a folder (no model needed)"),
     "embed": ("tinymatch.search:cli_embed", "write the embeddings of every image in a folder"),
     "report": ("tinymatch.report:cli_report", "run the report notebooks and render the HTML report"),
 }

@@ -693,6 +693,12 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
     return copied
 
 # %% ../nbs/14_report.ipynb #4b16723c
+def _bundle_final_model(params, home):
+    from tinymatch.config import load_experiment_config
+    from tinymatch.matcher import refresh_bundled_model
+    final = home_dir(home) / "models" / load_experiment_config(params["best_config_path"]).experiment_name
+    print(f"bundled reference model: {refresh_bundled_model(final)} (from {final})")
+
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
                home: str | Path | None = None, # TINYMATCH_HOME
                out_dir: str | Path | None = None, # gets figures/ and report/tinymatch_report.html (default `default_out_dir`)
@@ -732,6 +738,7 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     manifest["total_seconds"] = round(sum(manifest["steps"].values()), 1)
     manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     write_json(manifest_path, manifest)
+    if prof.name == "cpu": _bundle_final_model(params, home)   # the package's reference model is the cpu run's final one
     out = render_html(executed, Path(out_dir) / "report" / "tinymatch_report.html")
     for kept in archive_run(params, out_dir): print(f"kept {kept}")
     print(f"report: {out} ({time.time() - t_all:.0f} s)")

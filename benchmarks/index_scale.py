@@ -1,0 +1,150 @@
+"""The gallery index at scale, on synthetic L2-normalised 256-d embeddings (1,000,000 by default).
+
+search_latency.json: per-query latency (median, p99; one query at a time) of exact search (IndexFlatIP) by
+  gallery size, and of the approximate index (IVF, `search.build_index` above `EXACT_MAX`) at the full size,
+  with its recall@10 against exact search: where the switch point `search.EXACT_MAX` comes from.
+dedup_scale.json: `search.duplicate_groups` on the full set with planted near-duplicate pairs (cosine
+  0.92-0.99): wall time, peak memory (max RSS), recall of the planted pairs, and pair recall against exact
+  range search on a subsample of queries; baseline in the same run: the seed's dedup (blocked numpy
+  distances + hand-written union-find) vs ours on a 30,000-vector subset.
+
+Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queries 200]
+"""
+from __future__ import annotations
+import argparse, json, resource, sys, time
+from pathlib import Path
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "results"
+NOTE = "measured on a shared 2-core machine under load from other jobs (other helpers' tests, trainings and benchmarks)"
+
+
+def peak_gb(): return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
+def unit(x): return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def make_data(n, d, planted, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.empty((n, d), np.float32)
+    for s in range(0, n, 100_000): x[s:s + 100_000] = unit(rng.standard_normal((min(100_000, n - s), d), dtype=np.float32))
+    idx = rng.permutation(n)[:2 * planted]
+    src, dst = np.sort(idx[:planted]), idx[planted:]
+    cos = rng.uniform(0.92, 0.99, planted)
+    sigma = np.sqrt((1 / cos**2 - 1) / d)
+    x[dst] = unit(x[src] + sigma[:, None] * rng.standard_normal((planted, d))).astype(np.float32)
+    return x, np.sort(np.stack([src, dst], 1), axis=1)
+
+
+def latency(index, queries, k=10):
+    "Per-query latency, one query at a time on one thread (as `Gallery.search` runs; OpenMP threads only add spin waits)"
+    import faiss
+    n = faiss.omp_get_max_threads(); faiss.omp_set_num_threads(1)
+    t = []
+    for q in queries:
+        t0 = time.perf_counter(); index.search(q[None], k); t.append(time.perf_counter() - t0)
+    faiss.omp_set_num_threads(n)
+    t = np.array(t) * 1000
+    return dict(median_ms=round(float(np.median(t)), 3), p99_ms=round(float(np.quantile(t, 0.99)), 3))
+
+
+def seed_dedup(emb, threshold_l2):
+    "The seed's dedup: blocks of 1024 rows of all-pairs L2 distances, then a hand-written union-find"
+    n = len(emb); parent = list(range(n))
+    def find(i):
+        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
+        return i
+    sq = (emb ** 2).sum(1)
+    for start in range(0, n, 1024):
+        block = slice(start, min(start + 1024, n))
+        d2 = np.maximum(sq[block, None] + sq[None] - 2 * emb[block] @ emb.T, 0)
+        for i, j in zip(*np.nonzero(-np.sqrt(d2) >= threshold_l2)):
+            if start + i < j: parent[find(start + int(i))] = find(int(j))
+    groups = {}
+    for i in range(n): groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000); ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--planted", type=int, default=10_000); ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 300_000, 1_000_000])
+    ap.add_argument("--threshold", type=float, default=0.9, help="cosine of duplicates")
+    ap.add_argument("--subset", type=int, default=30_000, help="size of the seed-vs-ours comparison")
+    a = ap.parse_args()
+    import faiss
+    from tinymatch.core import write_json
+    from tinymatch.report import machine_info, comparison
+    from tinymatch.search import build_index, duplicate_groups, duplicate_pairs, EXACT_MAX, NPROBE
+    t0 = time.time()
+    x, planted = make_data(a.n, a.d, a.planted)
+    rng = np.random.default_rng(1)
+    queries = unit(x[rng.choice(a.n, a.queries, replace=False)] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
+    common = dict(date=time.strftime("%Y-%m-%dT%H:%M:%S"), machine=machine_info(), note=NOTE, n=a.n, dim=a.d,
+                  faiss=faiss.__version__, threads=faiss.omp_get_max_threads())
+    # --- search latency by size, exact; approximate at full size
+    rows = []
+    for n in [s for s in a.sizes if s <= a.n]:
+        flat = faiss.IndexFlatIP(a.d); flat.add(x[:n])
+        rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency(flat, queries)))
+        print(rows[-1], flush=True)
+    t1 = time.time()
+    ivf = build_index(x, exact_max=0)
+    build_s = time.time() - t1
+    lat_ivf = latency(ivf, queries)
+    exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
+    recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
+    rows.append(dict(index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})", size=a.n, build_seconds=round(build_s, 1),
+                     recall_at_10=round(recall10, 4), **lat_ivf))
+    print(rows[-1], flush=True)
+    exact_full = next(r for r in rows if r["size"] == a.n and r["index"].startswith("exact"))
+    write_json(OUT / "search_latency.json", dict(benchmark="search_latency", command="python benchmarks/index_scale.py", **common,
+        exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
+        comparisons=[comparison(f"search latency per query, {a.n:,} vectors: IVF vs exact", lat_ivf["median_ms"], exact_full["median_ms"], "ms")]))
+    del flat
+    # --- dedup of the full set through the IVF index
+    t1 = time.time()
+    pairs = duplicate_pairs(x, a.threshold, ivf, progress=True)
+    groups = duplicate_groups(x, a.threshold, ivf, pairs=pairs)
+    dedup_s = time.time() - t1
+    found = {tuple(p) for p in pairs.tolist()}
+    planted_recall = float(np.mean([tuple(p) in found for p in planted.tolist()]))
+    grouped = {}
+    for gi, g in enumerate(groups):
+        for i in g: grouped[int(i)] = gi
+    planted_grouped = float(np.mean([grouped.get(int(i), -1) == grouped.get(int(j), -2) for i, j in planted]))
+    # exact range search for a subsample of queries (half of them planted rows)
+    sub = np.unique(np.concatenate([planted[rng.choice(len(planted), 500, replace=False), 0], rng.choice(a.n, 500, replace=False)]))
+    flat = faiss.IndexFlatIP(a.d); flat.add(x)
+    lims, _, ids = flat.range_search(x[sub], a.threshold - 1e-6)
+    exact_pairs = {tuple(sorted((int(q), int(j)))) for k, q in enumerate(sub) for j in ids[lims[k]:lims[k + 1]] if j != q}
+    sub_recall = float(np.mean([p in found for p in exact_pairs])) if exact_pairs else None
+    del flat
+    # --- seed's dedup vs ours on a subset (same vectors, same threshold)
+    m = a.subset
+    xs = x[:m]
+    t1 = time.time(); seed_groups = seed_dedup(xs, -np.sqrt(2 - 2 * a.threshold)); seed_s = time.time() - t1
+    t1 = time.time(); our_groups = duplicate_groups(xs, a.threshold); ours_s = time.time() - t1
+    res = dict(benchmark="dedup_scale", command="python benchmarks/index_scale.py", **common, threshold_cosine=a.threshold,
+               planted_pairs=a.planted, planted_cosine="uniform 0.92-0.99",
+               results=[dict(what=f"duplicate_groups on {a.n:,} vectors (IVF range search + scipy components + medoid check)",
+                             index_build_seconds=round(build_s, 1), dedup_seconds=round(dedup_s, 1),
+                             total_seconds=round(build_s + dedup_s, 1), peak_rss_gb=peak_gb(),
+                             pairs_found=len(pairs), groups=len(groups), planted_pair_recall=round(planted_recall, 4),
+                             planted_pairs_grouped=round(planted_grouped, 4),
+                             exact_subsample_queries=int(len(sub)), exact_subsample_pairs=len(exact_pairs),
+                             pair_recall_vs_exact_subsample=None if sub_recall is None else round(sub_recall, 4)),
+                        dict(what=f"subset of {m:,}: seed's blocked numpy + union-find", seconds=round(seed_s, 2), groups=len(seed_groups)),
+                        dict(what=f"subset of {m:,}: duplicate_groups (exact index)", seconds=round(ours_s, 2), groups=len(our_groups))],
+               comparisons=[comparison(f"dedup of {m:,} embeddings: FAISS + scipy vs seed (numpy blocks + union-find)", ours_s, seed_s, "s")],
+               wall_seconds=round(time.time() - t0, 1))
+    write_json(OUT / "dedup_scale.json", res)
+    print(json.dumps(res["results"], indent=1))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
