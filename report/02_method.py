@@ -225,10 +225,11 @@ display(Markdown(f"This run holds out **{h.held_out_classes} unseen test classes
 # %% [markdown]
 # ### ImageNet overlap
 #
-# Tiny ImageNet's 200 classes are ImageNet classes and its images are taken from ImageNet, on which the
-# frozen extractor was pretrained (as a classifier over ImageNet's 1,000 classes). "Unseen" here means
-# unseen by the *head*, not by the extractor: the extractor has been trained to separate these very
-# classes, probably on many of these very images. Two consequences for what the comparisons can show:
+# Tiny ImageNet's 200 classes are ImageNet synsets and its images were taken from ImageNet, on which the
+# frozen extractor was pretrained as a classifier over the 1,000 ILSVRC classes (this report does not
+# check how many of the 200 are among those 1,000; the overlap is expected to be large). "Unseen" here
+# means unseen by the *head*, not by the extractor: the extractor has most likely been trained to separate
+# these classes, probably on many of these very images. Two consequences for what the comparisons can show:
 #
 # - **seen vs unseen** measures how much the head's training specialises it to its training classes,
 #   relative to classes the extractor already knows. It does not measure generalisation to object kinds

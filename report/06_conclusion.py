@@ -31,13 +31,14 @@ display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path
 display(Markdown(open_set_summary(home=home, best_config_path=best_config_path)))
 
 # %% [markdown]
-# **What these numbers cannot show.** The extractor was pretrained on ImageNet, which contains every
-# Tiny ImageNet class and its images. The unseen classes are unseen by the trained head only: the gap
-# between seen and unseen classes measures how much the head specialises to its training classes, not how
-# the matcher would fare on kinds of objects no part of it has learned; and the raw features are scored
-# on classes they were trained to separate, which flatters them against the head. Both comparisons are
-# upper bounds of what a new domain would give, and a claim of generalisation beyond ImageNet would need
-# an extractor pretrained without these classes.
+# **What these numbers cannot show.** The extractor was pretrained on ImageNet, and Tiny ImageNet's classes
+# are ImageNet synsets and its pictures were taken from ImageNet (likely including many of the very images
+# the extractor learned from). The unseen classes are unseen by the trained head only: the gap between seen
+# and unseen classes measures how much the head specialises to its training classes, not how the matcher
+# would fare on kinds of objects no part of it has learned; and the raw features are scored on classes they
+# were trained to separate, which favours them against the head. The unseen scores and the raw baseline are
+# therefore likely optimistic for a domain the extractor never saw, and a claim of generalisation beyond
+# ImageNet would need an extractor pretrained without these classes (or a dataset disjoint from ImageNet).
 
 # %% [markdown]
 # The matcher answers the three questions of the introduction with one embedding: whether two images show

@@ -524,7 +524,7 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
     lines = [f"The final matcher (`{cfg.experiment_name}`: {cfg.feature_extractor} features at {cfg.image_size} px, "
              f"blocks {cfg.intermediate_ff_block_units}, dropout {cfg.dropout:g}, {cfg.embedding_dim}-d embedding) "
              f"scores an AUC of **{m['auc']:.4f}** over all {int(m.get('n_pairs', 0)):,} pairs of "
-             f"{int(m.get('n_images', 0)):,} test images (equal error rate {m.get('eer', float('nan')):.4f}).",
+             f"{int(m.get('n_images', 0)):,} test images of the seen classes (equal error rate {m.get('eer', float('nan')):.4f}).",
              f"Against the goals: {goals}; **{met} of {len(table)} met**."]
     hpt_cfg = load_hpt_config(hpt_config_path)
     try:
