@@ -190,6 +190,19 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     np.testing.assert_allclose(g.embeddings, S.build_gallery(folder, matcher, home=tmp_path / "ref").embeddings, rtol=1e-6)
 
 
+def test_same_seed_same_results(setup, trained, tmp_path):
+    "Two trainings with the same seed on this machine, each evaluated: identical histories and metrics, to the bit"
+    cfg = train_yaml(tmp_path / "again.yaml", setup, "ref_again", epochs=30)
+    run("train", "--config", cfg, "--home", setup["home"], "--source", setup["root"], check=True)
+    again = setup["home"] / "models" / "ref_again"
+    pd.testing.assert_frame_equal(pd.read_csv(again / "history.csv").drop(columns="time"),
+                                  pd.read_csv(trained / "history.csv").drop(columns="time"), check_exact=True)
+    evals = [json.loads(run("evaluate", "--model", m, "--home", setup["home"], "--source", setup["root"], "--json",
+                            check=True).stdout) for m in (trained, again)]
+    drop = lambda e: {k: v for k, v in e.items() if k not in ("model", "seconds")}
+    assert drop(evals[0]) == drop(evals[1]) and evals[0]["metrics"]
+
+
 # ---------------------------------------------------------------- hpt (SQLite; PostgreSQL in test_hpt_postgres.py)
 def test_kill_hpt(setup, tmp_path):
     import optuna
