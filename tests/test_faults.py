@@ -178,15 +178,15 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     assert killed_rerun["results"] == ref["results"]
     index_file = next((home / "galleries").glob("*.npz"))
     matcher = ImageMatcher.load(trained)
-    calls = []
+    built = []
     real = S.read_images
-    S.read_images = lambda *a, **k: (calls.append(1), real(*a, **k))[1]
+    S.read_images = lambda *a, **k: (built.append(1), real(*a, **k))[1]
     try:
-        S.build_gallery(folder, matcher, home=home); assert calls == []   # reused
+        S.build_gallery(folder, matcher, home=home); assert built == []   # reused
         COUNTS["reused"] += 1
         flip_byte(index_file, os.path.getsize(index_file) // 2)           # a bit flip inside the stored arrays
         COUNTS["faults"] += 1
-        g = S.build_gallery(folder, matcher, home=home); assert calls     # detected (zip CRC) and rebuilt
+        g = S.build_gallery(folder, matcher, home=home); assert built     # detected (zip CRC) and rebuilt
     finally: S.read_images = real
     np.testing.assert_allclose(g.embeddings, S.build_gallery(folder, matcher, home=tmp_path / "ref").embeddings, rtol=1e-6)
 
