@@ -10,6 +10,7 @@ STAMP := $(VENV)/.tinymatch-installed
 help:
 	@echo "make report [PROFILE=cpu|smoke|full]   render the HTML report (report/tinymatch_report.html)"
 	@echo "make test                              run the sync checks, nbdev_test and pytest"
+	@echo "                                       (the multi-machine HPT test needs TINYMATCH_TEST_PG: bash .ci/run starts PostgreSQL)"
 
 $(STAMP): requirements.txt requirements-dev.txt setup.py settings.ini .ci/find_python
 	@PY=$$(bash .ci/find_python) || exit 1; \

@@ -68,7 +68,9 @@ hcfg.base.table(exclude=(*hcfg.grids, "experiment_name"))
 t0 = time.time()
 study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=False, fresh=force)
 elapsed = time.time() - t0
-display(Markdown(f"The study holds **{count_trials(study)} finished trials** "
+display(Markdown(f"The study holds **{count_trials(study)} finished trials**, each a distinct configuration "
+                 f"({count_trials(study, distinct=False) - count_trials(study)} proposals repeated a finished one: they took its result, "
+                 f"were not retrained and are not counted) "
                  f"(this run took {elapsed:.0f} s; trials already in storage are not rerun). Storage: "
                  f"`{storage_url(hcfg, home, storage).split('/')[-1]}`."))
 

@@ -86,7 +86,11 @@ def wait_for(probe, timeout=120.0, every=0.02):
 
 def kill_when(proc, probe, timeout=180.0):
     "SIGKILL `proc` as soon as `probe()` is truthy; returns what the probe saw (asserting the process was still running)"
-    seen = wait_for(lambda: probe() or (proc.poll() is not None and "exited"), timeout)
+    def look():
+        if proc.poll() is not None: return "exited"
+        try: return probe()
+        except (OSError, ValueError, KeyError): return None
+    seen = wait_for(look, timeout)
     assert seen and seen != "exited", f"the process ended (rc {proc.returncode}) before the fault could be injected: {proc.stderr.read()[-1500:] if proc.stderr else ''}"
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
     return seen

@@ -3,7 +3,7 @@ dataset folders missing wnids.txt, annotations or a class folder, a zip of the w
 for every command. Each must give one line naming the file or field and what was expected, exit code 2,
 no traceback. Most rows call `tinymatch.cli.main` in-process (the console script's code path); a few run the
 real console script to check the process itself."""
-import contextlib, dataclasses, io, shutil, subprocess, sys, zipfile
+import contextlib, dataclasses, io, re, shutil, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
 from tinymatch.cli import COMMANDS, main
@@ -11,6 +11,7 @@ from tinymatch.config import ExperimentConfig
 
 BIN = Path(sys.executable).parent
 TRIED = []
+PROGRESS = re.compile(r"\d+%\|.*\|")
 
 
 def one_line_error(args, expect):
@@ -19,10 +20,11 @@ def one_line_error(args, expect):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try: rc = main([str(a) for a in args])
         except SystemExit as e: rc = e.code
-    lines = [l for l in err.getvalue().splitlines() if l.strip()]
+    lines = [l for l in err.getvalue().splitlines() if l.strip() and not PROGRESS.search(l)]   # tqdm bars are not errors
     TRIED.append(args)
     assert rc == 2 and len(lines) == 1 and "Traceback" not in err.getvalue(), (args, rc, err.getvalue())
-    for e in ([expect] if isinstance(expect, str) else expect): assert e in lines[0], (args, lines[0])
+    for e in ([expect] if isinstance(expect, str) else expect):   # a tuple: any one of its strings
+        assert any(x in lines[0] for x in ((e,) if isinstance(e, str) else e)), (args, lines[0])
     return lines[0]
 
 
@@ -151,7 +153,8 @@ def test_zip_with_a_class_folder_missing(synth, tmp_path):
 def cli_cases(tmp):
     "(arguments, what the one line must hold) for every command"
     missing = tmp / "missing"
-    rows = [([*name.split(), "--no-such-option"], "unrecognized arguments: --no-such-option") for name in COMMANDS]
+    rows = [([*name.split(), "--no-such-option"], [f"tinymatch {name}: ", ("unrecognized arguments: --no-such-option",
+             "the following arguments are required")]) for name in COMMANDS]
     rows += [(["data", "prepare", "--source", missing, "--home", tmp], str(missing)),
              (["data", "synth"], "the following arguments are required: dir"),
              (["data", "synth", tmp / "s", "--classes", "two"], "--classes: invalid int value"),
@@ -171,7 +174,7 @@ def cli_cases(tmp):
              (["search", missing / "q.jpg", "--gallery", tmp], "q.jpg"),
              (["search", "q.jpg"], "the following arguments are required: --gallery"),
              (["dedup", missing, "--model", missing], "missing"),
-             (["embed", missing, "--model", missing], "missing"),
+             (["embed", missing, "--model", missing, "--out", tmp / "e.npz"], "missing"),
              (["report", "--profile", "nope"], "profile must be one of"),
              (["report", "--profile", "smoke", "--out", Path(__file__).resolve().parent.parent], "committed cpu run"),
              (["frobnicate"], "unknown command 'frobnicate'")]

@@ -20,7 +20,7 @@ module, name, pause, mark = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.ar
 m = importlib.import_module(module); f = getattr(m, name)
 def slowed(*a, **k):
     r = f(*a, **k)
-    with open(mark, "a") as out: out.write("1\n")   # the test counts the calls
+    with open(mark, "a") as out: out.write("1\\n")   # the test counts the calls
     time.sleep(pause); return r
 setattr(m, name, slowed)
 raise SystemExit(main(sys.argv[5:]))
@@ -77,7 +77,8 @@ def test_kill_data_prepare(setup, tmp_path):
     got = build_index(home / "data" / "tiny-imagenet-200")
     rel = lambda df: df.assign(path=df["path"].str.split("tiny-imagenet-200/").str[-1]).reset_index(drop=True)
     pd.testing.assert_frame_equal(rel(got), rel(ref))
-    assert not list((home / "data").glob(".*.tmp"))                     # the killed run's temporary folder is gone
+    leftovers = [p.name for p in (home / "data").iterdir() if p.name != "tiny-imagenet-200"]
+    assert all(n.startswith(".tiny-imagenet-200.") and n.endswith(".tmp") for n in leftovers), leftovers   # only an untrusted temporary (removed after an hour)
     marker = home / "data" / "tiny-imagenet-200" / ".tinymatch_prepared.json"
     before = marker.stat().st_mtime_ns
     run("data", "prepare", "--source", zpath, "--home", home, check=True)
@@ -177,17 +178,30 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     assert killed_rerun["results"] == ref["results"]
     index_file = next((home / "galleries").glob("*.npz"))
     matcher = ImageMatcher.load(trained)
-    calls = []
+    built = []
     real = S.read_images
-    S.read_images = lambda *a, **k: (calls.append(1), real(*a, **k))[1]
+    S.read_images = lambda *a, **k: (built.append(1), real(*a, **k))[1]
     try:
-        S.build_gallery(folder, matcher, home=home); assert calls == []   # reused
+        S.build_gallery(folder, matcher, home=home); assert built == []   # reused
         COUNTS["reused"] += 1
         flip_byte(index_file, os.path.getsize(index_file) // 2)           # a bit flip inside the stored arrays
         COUNTS["faults"] += 1
-        g = S.build_gallery(folder, matcher, home=home); assert calls     # detected (zip CRC) and rebuilt
+        g = S.build_gallery(folder, matcher, home=home); assert built     # detected (zip CRC) and rebuilt
     finally: S.read_images = real
     np.testing.assert_allclose(g.embeddings, S.build_gallery(folder, matcher, home=tmp_path / "ref").embeddings, rtol=1e-6)
+
+
+def test_same_seed_same_results(setup, trained, tmp_path):
+    "Two trainings with the same seed on this machine, each evaluated: identical histories and metrics, to the bit"
+    cfg = train_yaml(tmp_path / "again.yaml", setup, "ref_again", epochs=30)
+    run("train", "--config", cfg, "--home", setup["home"], "--source", setup["root"], check=True)
+    again = setup["home"] / "models" / "ref_again"
+    pd.testing.assert_frame_equal(pd.read_csv(again / "history.csv").drop(columns="time"),
+                                  pd.read_csv(trained / "history.csv").drop(columns="time"), check_exact=True)
+    evals = [json.loads(run("evaluate", "--model", m, "--home", setup["home"], "--source", setup["root"], "--json",
+                            check=True).stdout) for m in (trained, again)]
+    drop = lambda e: {k: v for k, v in e.items() if k not in ("model", "seconds")}
+    assert drop(evals[0]) == drop(evals[1]) and evals[0]["metrics"]
 
 
 # ---------------------------------------------------------------- hpt (SQLite; PostgreSQL in test_hpt_postgres.py)
@@ -252,32 +266,45 @@ def test_two_report_runs_at_once_one_killed(tmp_path):
 # ---------------------------------------------------------------- full disk
 @pytest.fixture
 def small_disk(tmp_path):
-    "A 1 MB tmpfs (as root), else skip-free fallback: a folder whose writes fail with ENOSPC via a preloaded hook"
+    "A 1 MB tmpfs (as root, as in CI); where mounting is not allowed, a 1 MB file-size limit on the commands (EFBIG)"
     d = tmp_path / "tiny_disk"; d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0: pytest.fail(f"cannot mount a small tmpfs ({r.stderr.strip()}); run as root (CI does)", pytrace=False)
-    yield d
-    subprocess.run(["umount", str(d)], capture_output=True)
+    mounted = bool(shutil.which("mount")) and os.environ.get("TINYMATCH_FAULT_NO_MOUNT") != "1" and \
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], capture_output=True).returncode == 0
+    yield d, (None if mounted else limit_file_size)
+    if mounted: subprocess.run(["umount", str(d)], capture_output=True)
+
+
+def limit_file_size():
+    import resource
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a write past the limit then fails with EFBIG instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def run_limited(limit, *args):
+    return subprocess.run([str(BIN / "tinymatch"), *map(str, args)], capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          preexec_fn=limit)
 
 
 def test_full_disk(setup, index, small_disk, tmp_path):
     from tinymatch.extractors import tiny_test_extractor
+    disk, limit = small_disk
+    full = ("no space left", "file size limit reached")
     wide = tiny_test_extractor(tmp_path / "wide", output_dim=4096)        # 150 x 4096 float32 = 2.5 MB > 1 MB
-    r = run("features", "--extractor", wide, "--image-size", 32, "--source", setup["root"], "--home", small_disk, "--no-progress")
+    r = run_limited(limit, "features", "--extractor", wide, "--image-size", 32, "--source", setup["root"], "--home", disk, "--no-progress")
     COUNTS["faults"] += 1
     lines = [l for l in r.stderr.splitlines() if l.strip()]
-    assert r.returncode == 2 and len(lines) == 1 and "no space left on device" in lines[0] and "Traceback" not in r.stderr, r.stderr
-    assert not [p for p in (small_disk / "features").glob("*") if (p / "meta.json").exists()]   # no cache a rerun would trust
+    assert r.returncode == 2 and len(lines) == 1 and any(f in lines[0] for f in full) and "Traceback" not in r.stderr, r.stderr
+    assert not [p for p in (disk / "features").glob("*") if (p / "meta.json").exists()]   # no cache a rerun would trust
     zpath = Path(shutil.make_archive(str(tmp_path / "synth"), "zip", root_dir=setup["root"].parent, base_dir=setup["root"].name))
-    big = tmp_path / "big.zip"   # the synthetic images padded to 2 MB so they do not fit
+    big = tmp_path / "big.zip"   # the synthetic images plus 2 MB of padding, so they do not fit
     with zipfile.ZipFile(zpath) as src, zipfile.ZipFile(big, "w") as dst:
         for i in src.infolist(): dst.writestr(i, src.read(i))
         dst.writestr(f"{setup['root'].name}/words_padding.bin", os.urandom(2_000_000))
-    r = run("data", "prepare", "--source", big, "--home", small_disk)
+    r = run_limited(limit, "data", "prepare", "--source", big, "--home", disk)
     COUNTS["faults"] += 1
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
-    assert r.returncode == 2 and len(lines) == 1 and "no space left" in lines[0], r.stderr
-    assert not (small_disk / "data" / "tiny-imagenet-200").exists() and not list((small_disk / "data").glob(".*.tmp"))
+    lines = [l for l in r.stderr.splitlines() if l.strip() and "%|" not in l]
+    assert r.returncode == 2 and len(lines) == 1 and any(f in lines[0] for f in full + ("no space left",)), r.stderr
+    assert not (disk / "data" / "tiny-imagenet-200").exists() and not list((disk / "data").glob(".*.tmp"))
 
 
 def test_zz_counts():

@@ -21,6 +21,8 @@ def test_every_step_executed_without_error(smoke_run):
     manifest = json.loads((runs / "manifest.json").read_text())
     assert manifest["profile"] == "smoke" and len(manifest["steps"]) == len(get_profile("smoke").notebooks)
     assert manifest["packages"]["tensorflow-cpu"] == "2.15.1"
+    det = manifest["determinism"]   # what could still make another machine's numbers differ
+    assert {"cpu_flags", "onednn", "env", "versions", "cpus_usable"} <= set(det) and det["versions"]["numpy"]
 
 
 def test_figures_are_files(smoke_run):

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         print("tinymatch: interrupted; finished work is kept", file=sys.stderr); return 130
     except Exception as e:
         if debug: raise
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):   # a full disk is the user's to fix
-            print(f"tinymatch: error: {e.filename or 'disk'}: no space left on device; free some and rerun (finished work is kept)", file=sys.stderr); return 2
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):   # a full disk is the user's to fix
+            why = "file size limit reached" if e.errno == errno.EFBIG else "no space left on device"
+            print(f"tinymatch: error: {e.filename or 'disk'}: {why}; free some space and rerun (finished work is kept)", file=sys.stderr); return 2
         print(f"tinymatch: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr); return 1

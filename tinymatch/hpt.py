@@ -18,8 +18,8 @@ import optuna
 # %% auto #0
 __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'search_space_table', 'params_to_config',
            'suggest', 'make_pruner', 'direction', 'create_study', 'is_duplicate', 'count_trials', 'grid_size',
-           'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config', 'plot_hpt_figures',
-           'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
+           'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config',
+           'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
            'parallel_observation', 'contour_observation', 'importance_observation', 'duration_observation',
            'hpt_observations', 'cli_hpt']
 
@@ -124,6 +124,15 @@ def count_trials(study: optuna.Study, states=COUNTED,
 def grid_size(hpt_cfg: HPTConfig) -> int:
     "How many distinct configurations the grids allow"
     return int(np.prod([len(v) for v in choices(hpt_cfg).values()] or [1]))
+
+def epoch_cap_trials(study: optuna.Study, # a study
+                     cap: int,            # the study's `epochs`
+                     top: int = 3,        # how many of the best complete trials to look at
+                    ) -> list:
+    "Numbers of the `top` best complete trials that ran all `cap` epochs (their best epoch in the last few): the cap was too low for them"
+    done = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)) if not is_duplicate(t)]
+    best = sorted(done, key=lambda t: t.value, reverse=study.direction.name == "MAXIMIZE")[:top]
+    return [t.number for t in best if t.user_attrs.get("epochs_run") == cap and t.user_attrs.get("best_epoch", -1) >= cap - 3]
 
 # %% ../nbs/10_hpt.ipynb #6e9807ac
 class SurplusTrial(Exception):
