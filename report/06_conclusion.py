@@ -14,7 +14,7 @@ benchmarks_dir = "benchmarks/results"
 from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
-from tinymatch.report import performance_table, conclusion_summary, manifest_tables, open_set_summary
+from tinymatch.report import performance_table, conclusion_summary, manifest_tables, open_set_summary, readable
 
 # %%
 display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)))
@@ -83,4 +83,4 @@ manifest["packages"]
 
 # %%
 trials = pd.read_csv(Path(figures) / "hpt" / "trials.csv")
-trials.sort_values("value", na_position="last").reset_index(drop=True)
+readable(trials.sort_values("value", na_position="last").reset_index(drop=True))

@@ -27,6 +27,7 @@ from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
 from tinymatch.matcher import ImageMatcher, extractor_features, embed_rows
 from tinymatch.metrics import pair_statistics, plot_precision_recall
+from tinymatch.report import caption
 from tinymatch.errors import (GROUPS, seen_unseen_groups, groups_summary, class_ap_table, class_ap_extremes, plot_class_ap,
                               plot_retrieval, plot_false_matches, false_match_table, operating_table, operating_point_text)
 
@@ -50,7 +51,10 @@ display(Markdown(groups_summary(groups) + f" Threshold ({matcher.rule} rule, cal
 
 # %%
 for group in GROUPS:
-    if group in groups: fig = plot_retrieval(groups[group], error_queries, error_top_k, seed, figures)
+    if group in groups:
+        fig = plot_retrieval(groups[group], error_queries, error_top_k, seed, figures)
+        caption(f"{group.capitalize()} classes: each query (blue) with its {error_top_k} nearest test images; count the red frames, the wrong answers.",
+                alt=f"Rows of small images: a {group}-class query followed by its ranked results framed green or red, with scores")
     else: display(Markdown(f"_No {group}-class test images in this run: no {group} retrieval figure._"))
 
 # %% [markdown]
@@ -66,6 +70,8 @@ ap_tables = {group: class_ap_table(g) for group, g in groups.items()}
 for group, table in ap_tables.items():
     save_table(table, f"errors/class_ap_{group}", figures)
     fig = plot_class_ap(table, group, error_classes, figures)
+    caption(f"{group.capitalize()} classes with the highest and lowest average precision: the gap shows how uneven the embedding is across classes.",
+            alt=f"Horizontal bars of average precision for the best and worst {group} classes, with the group mean dashed")
     display(Markdown(f"**{group.capitalize()} classes**, best and worst by AP (all {len(table)} in `errors/class_ap_{group}.csv`):"))
     display(class_ap_extremes(table, min(5, error_classes)).round({"ap": 4}))
 
@@ -82,6 +88,8 @@ for group, g in groups.items():
     if g.n_classes < 2:
         display(Markdown(f"_The {group} group has a single class: no different-class pairs._")); continue
     fig = plot_false_matches(g, error_pairs, matcher.threshold, figures)
+    caption(f"The {group}-class pairs of different classes that score highest: look for what makes the two images alike.",
+            alt=f"Pairs of {group}-class images of different classes side by side, with class names and scores")
     display(false_match_table(g, error_pairs).drop(columns=["row_a", "row_b"]).round({"score": 4}))
 
 # %% [markdown]
@@ -98,6 +106,8 @@ for group, g in groups.items():
 seen_stats = pair_statistics(groups["seen"].embeddings, groups["seen"].labels)
 fig = plot_precision_recall(seen_stats, -matcher.threshold, figures, name="precision_recall_seen",
                             title="Precision-recall over all seen-class test pairs")
+caption("Precision against recall over all seen-class test pairs; the dot is the deployed threshold: how many declared matches are real.",
+        alt="Precision-recall curve with the operating point marked and the chance level dotted")
 display(Markdown(operating_point_text(seen_stats, matcher.threshold, "seen-class test pairs")))
 
 # %% [markdown]

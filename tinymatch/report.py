@@ -15,7 +15,7 @@ __all__ = ['REPO_ROOT', 'REFERENCE_PROFILE', 'MANIFEST_PACKAGES', 'SETUP_TAG', '
            'NOT_RECORDED', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root', 'Profile',
            'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir', 'notebook_parameters',
            'machine_info', 'package_versions', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
-           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_provenance',
+           'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_provenance',
            'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table', 'benchmark_results',
            'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'comparison_sentence',
            'open_set_summary', 'decision_table', 'archive_run', 'run_report', 'cli_report', 'write_readme']
@@ -182,6 +182,13 @@ def caption(text: str,              # one line saying what to look at; `code` an
     body = re.sub(r"`([^`]+)`", r"<code>\1</code>", body)
     body = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", body)
     display(HTML(f'<p class="tm-caption" data-alt="{html.escape((alt or text).strip(), quote=True)}">{body}</p>'))
+
+# %% ../nbs/14_report.ipynb #4c3231d9
+def readable(table,             # a DataFrame about to be shown in the report
+             missing: str = "–", # what an empty cell says
+            ):
+    "`table` with every missing value (NaN, None) shown as `missing`, so no cell reads nan or None"
+    return table.astype(object).where(table.notna(), missing)
 
 # %% ../nbs/14_report.ipynb #ad7004f3
 class NotebookFailed(TinymatchError):
