@@ -256,6 +256,7 @@ class Evaluation:
     embeddings: np.ndarray = field(repr=False, default=None)
     labels: np.ndarray = field(repr=False, default=None)
     rows: np.ndarray = field(repr=False, default=None)     # index positions of the embedded rows, when known
+    per_query: dict = field(repr=False, default=None)      # each query's label, P@1 and AP@R (`retrieval_metrics(per_query=True)`)
 
     def table(self) -> pd.DataFrame:
         "One row per metric: value and the wall time it took"
@@ -304,11 +305,12 @@ def evaluate_embeddings(embeddings: np.ndarray,       # (N, D) embeddings, compu
     if threshold is not None:
         cm = _timed(seconds, "confusion", lambda: stats.confusion(-threshold))
         out.update({f"confusion_{k}": int(v) for k, v in cm.items()})
-    retrieval = _timed(seconds, "retrieval", lambda: M.retrieval_metrics(np.asarray(embeddings, "float32"), labels, ks=ks))
+    retrieval = _timed(seconds, "retrieval", lambda: M.retrieval_metrics(np.asarray(embeddings, "float32"), labels, ks=ks, per_query=True))
+    per_query = retrieval.pop("per_query")
     for k, v in retrieval.items():
         if isinstance(v, dict): out.update({f"{k}@{kk}": float(vv) for kk, vv in v.items()})
         else: out[k] = int(v) if isinstance(v, (int, np.integer)) else float(v)
-    return Evaluation(out, seconds, threshold, stats, np.asarray(embeddings), labels)
+    return Evaluation(out, seconds, threshold, stats, np.asarray(embeddings), labels, per_query=per_query)
 
 # %% ../nbs/11_matcher.ipynb #e96ef643
 def _as_matcher(model) -> ImageMatcher:
@@ -449,7 +451,7 @@ def open_set_evaluation(model: ImageMatcher | str | Path,   # trained matcher (c
             if len(np.unique(labels)) < 2: continue
             emb = embed(rows)
             ev = evaluate_embeddings(emb, labels, threshold)
-            boot = class_bootstrap(emb, labels, n_boot=n_boot, seed=seed, level=level)
+            boot = class_bootstrap(emb, labels, n_boot=n_boot, seed=seed, level=level, per_query=ev.per_query)
             reps[name, group] = boot["replicates"]
             m = ev.metrics
             records.append({"embedding": name, "classes": group, "split": split, "n_images": m["n_images"],

@@ -335,6 +335,7 @@ def class_bootstrap(embeddings: np.ndarray,  # (n, d) L2-normalised embeddings
                     level: float = 0.95,     # coverage of the intervals
                     bins: int = 1024,        # score bins of the pair histograms
                     chunk_rows: int | None = None, # rows per block of scores
+                    per_query: dict | None = None, # `retrieval_metrics(..., per_query=True)["per_query"]` of these embeddings, if computed
                    ) -> dict:
     "Bootstrap over classes: replicates and percentile intervals of pairwise AUC, P@1 and MAP@R"
     emb, lab = _check_inputs(embeddings, labels)
@@ -348,7 +349,7 @@ def class_bootstrap(embeddings: np.ndarray,  # (n, d) L2-normalised embeddings
     neg = np.concatenate([np.einsum("rc,rcb->rb", wc, (wc @ neg_by_pair.reshape(n_cls, -1)).reshape(len(wc), n_cls, -1))
                           for wc in np.array_split(w, max(1, len(w) // 32))])
     reps = {"auc": _weighted_auc(pos, neg)}
-    q = retrieval_metrics(emb, lab, ks=(1,), chunk_rows=chunk_rows, per_query=True)["per_query"]
+    q = per_query if per_query is not None else retrieval_metrics(emb, lab, ks=(1,), chunk_rows=chunk_rows, per_query=True)["per_query"]
     q_cls = np.searchsorted(classes, q["labels"])
     n_q = np.bincount(q_cls, minlength=n_cls)
     for name in ("precision_at_1", "map_at_r"):
