@@ -17,6 +17,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
+RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: beyond the query's source the true neighbours "
+               "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
+               "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
 NOTE = "measured on a shared 2-core machine under load from other jobs (other helpers' tests, trainings and benchmarks)"
 
 
@@ -82,7 +85,8 @@ def main():
     t0 = time.time()
     x, planted = make_data(a.n, a.d, a.planted)
     rng = np.random.default_rng(1)
-    queries = unit(x[rng.choice(a.n, a.queries, replace=False)] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
+    sources = rng.choice(a.n, a.queries, replace=False)     # each query is a noisy copy of one gallery vector (cosine ~0.95)
+    queries = unit(x[sources] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
     common = dict(date=time.strftime("%Y-%m-%dT%H:%M:%S"), machine=machine_info(), note=NOTE, n=a.n, dim=a.d,
                   faiss=faiss.__version__, threads=faiss.omp_get_max_threads())
     # --- search latency by size, exact; approximate at full size
@@ -97,12 +101,13 @@ def main():
     lat_ivf = latency(ivf, queries)
     exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
     recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
+    source_first = float(np.mean(approx_ids[:, 0] == sources))
     rows.append(dict(index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})", size=a.n, build_seconds=round(build_s, 1),
-                     recall_at_10=round(recall10, 4), **lat_ivf))
+                     recall_at_10=round(recall10, 4), source_found_first=round(source_first, 4), **lat_ivf))
     print(rows[-1], flush=True)
     exact_full = next(r for r in rows if r["size"] == a.n and r["index"].startswith("exact"))
     write_json(OUT / "search_latency.json", dict(benchmark="search_latency", command="python benchmarks/index_scale.py", **common,
-        exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
+        exact_max=EXACT_MAX, nprobe=NPROBE, results=rows, recall_note=RECALL_NOTE,
         comparisons=[comparison(f"search latency per query, {a.n:,} vectors: IVF vs exact", lat_ivf["median_ms"], exact_full["median_ms"], "ms")]))
     del flat
     # --- dedup of the full set through the IVF index
