@@ -4,7 +4,7 @@ Trains the HPT study's best head (from a model folder's config.yaml) for a fixed
 variant, on the cached Lite0 features, and scores the **validation** split (never the test split) with every
 pair's AUC, P@1 and MAP@R. The `cpu` profile's fixed HPT fields (configs/hpt.yaml) were chosen from this table.
 
-    python benchmarks/training_levers.py --config ~/.tinymatch/models/hpt_study-0-best/config.yaml
+    python benchmarks/training_levers.py --config ~/.tinymatch/models/hpt_study-1-best/config.yaml
 """
 from __future__ import annotations
 import argparse, json, sys, time
