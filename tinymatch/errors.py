@@ -33,16 +33,16 @@ class Group:
     @property
     def n_classes(self) -> int: return len(np.unique(self.labels))
 
-def seen_unseen_groups(index: pd.DataFrame,       # dataset index with `split`, `class_id`, `class_name`, `path` (and `seen`)
-                embed,                     # function: index rows -> (n, d) embeddings, e.g. `matcher.embed_rows` with a matcher
-                split: str = "test",       # split to analyse
-               ) -> dict:
-    "{group name: Group} for the groups of `split` with at least 2 images (all rows count as seen without a `seen` column)"
+def seen_unseen_groups(index: pd.DataFrame, # dataset index with `split`, `class_id`, `class_name`, `path` (and `seen`)
+                       embed,               # function: index rows -> (n, d) embeddings, e.g. `matcher.embed_rows` with a matcher
+                      ) -> dict:
+    "{group name: Group} of the test images: `seen` from split `test`, `unseen` from `unseen_test` (or `test` rows with seen=False); groups of under 2 images left out"
     if "split" not in index.columns: raise TinymatchError("index: expected a `split` column (use data.load_dataset)")
-    in_split = (index["split"] == split).to_numpy()
+    split = index["split"].to_numpy()
     seen = index["seen"].to_numpy().astype(bool) if "seen" in index.columns else np.ones(len(index), bool)
+    masks = {"seen": (split == "test") & seen, "unseen": (split == "unseen_test") | ((split == "test") & ~seen)}
     out = {}
-    for name, mask in (("seen", in_split & seen), ("unseen", in_split & ~seen)):
+    for name, mask in masks.items():
         rows = np.flatnonzero(mask)
         if len(rows) < 2: continue
         out[name] = Group(name, rows, np.asarray(embed(rows), "float32"), index["class_id"].to_numpy()[rows],
