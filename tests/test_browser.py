@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not instal
 
 # Figures each report section must show at least (h2 heading text prefix -> count): any profile, any data.
 SECTION_FIGURES = {"Dataset": 4, "Model architecture": 1, "Hyperparameter tuning": 7, "Training the best": 1,
-                   "ImageMatcher: evaluation": 6}
+                   "ImageMatcher: evaluation": 6, "Error analysis": 4}
 
 PROBE = r"""
 <script>
