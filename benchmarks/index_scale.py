@@ -76,6 +76,7 @@ def main():
     ap.add_argument("--planted", type=int, default=10_000); ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 300_000, 1_000_000])
     ap.add_argument("--threshold", type=float, default=0.9, help="cosine of duplicates")
+    ap.add_argument("--skip-latency", action="store_true", help="dedup only (search_latency.json kept)")
     ap.add_argument("--subset", type=int, default=30_000, help="size of the seed-vs-ours comparison")
     a = ap.parse_args()
     import faiss
@@ -91,7 +92,7 @@ def main():
                   faiss=faiss.__version__, threads=faiss.omp_get_max_threads())
     # --- search latency by size, exact; approximate at full size
     rows = []
-    for n in [s for s in a.sizes if s <= a.n]:
+    for n in ([] if a.skip_latency else [s for s in a.sizes if s <= a.n]):
         flat = faiss.IndexFlatIP(a.d); flat.add(x[:n])
         rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency(flat, queries)))
         print(rows[-1], flush=True)
@@ -99,14 +100,15 @@ def main():
     ivf = build_index(x, exact_max=0)
     build_s = time.time() - t1
     lat_ivf = latency(ivf, queries)
+    flat = faiss.IndexFlatIP(a.d); flat.add(x)
     exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
     recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
     source_first = float(np.mean(approx_ids[:, 0] == sources))
     rows.append(dict(index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})", size=a.n, build_seconds=round(build_s, 1),
                      recall_at_10=round(recall10, 4), source_found_first=round(source_first, 4), **lat_ivf))
     print(rows[-1], flush=True)
-    exact_full = next(r for r in rows if r["size"] == a.n and r["index"].startswith("exact"))
-    write_json(OUT / "search_latency.json", dict(benchmark="search_latency", command="python benchmarks/index_scale.py", **common,
+    exact_full = next((r for r in rows if r["size"] == a.n and r["index"].startswith("exact")), None)
+    if exact_full: write_json(OUT / "search_latency.json", dict(benchmark="search_latency", command="python benchmarks/index_scale.py", **common,
         exact_max=EXACT_MAX, nprobe=NPROBE, results=rows, recall_note=RECALL_NOTE,
         comparisons=[comparison(f"search latency per query, {a.n:,} vectors: IVF vs exact", lat_ivf["median_ms"], exact_full["median_ms"], "ms")]))
     del flat
