@@ -43,7 +43,8 @@ def _pil_to_rgb(im: Image.Image) -> np.ndarray:
     if im.mode == "P" and "transparency" in im.info: im = im.convert("RGBA")
     return np.asarray(im.convert("RGB"))
 
-def load_rgb(x, # a path, a PIL image or a numpy array of any mode
+def load_rgb(x,                     # a path, a PIL image or a numpy array of any mode
+             draft: int | None = None, # decode a JPEG file at a reduced scale still at least this many pixels a side
             ) -> np.ndarray:
     "The image as a uint8 (H, W, 3) RGB array"
     if isinstance(x, Image.Image): return _pil_to_rgb(x)
@@ -54,6 +55,7 @@ def load_rgb(x, # a path, a PIL image or a numpy array of any mode
         if path.stat().st_size == 0: raise TinymatchError(f"{path}: empty file; expected an image")
         try:
             with Image.open(path) as im:
+                if draft and im.format == "JPEG": im.draft("RGB", (draft, draft))
                 im.load()
                 return _pil_to_rgb(im)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
@@ -65,18 +67,7 @@ def load_resized(x,                 # a path, a PIL image or a numpy array of an
                  image_size: int,   # side of the square output
                 ) -> np.ndarray:
     "The image as float32 0-255 RGB (image_size, image_size, 3), bilinear; big JPEGs are decoded at reduced scale"
-    if isinstance(x, (str, Path)):
-        path = Path(x)
-        if not path.is_file(): raise TinymatchError(f"{path}: not found; expected an image file")
-        if path.stat().st_size == 0: raise TinymatchError(f"{path}: empty file; expected an image")
-        try:
-            with Image.open(path) as im:
-                if im.format == "JPEG": im.draft("RGB", (image_size, image_size))
-                im.load()
-                rgb = _pil_to_rgb(im)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise TinymatchError(f"{path}: not a readable image ({type(e).__name__}); expected JPEG, PNG or another PIL format") from None
-    else: rgb = load_rgb(x)
+    rgb = load_rgb(x, draft=image_size)
     if rgb.shape[:2] != (image_size, image_size):
         rgb = np.asarray(Image.fromarray(rgb).resize((image_size, image_size), Image.BILINEAR))
     return rgb.astype(np.float32)
