@@ -75,7 +75,7 @@ def test_second_prepare_is_a_fast_no_op(prepared):
     assert data.prepare(ZIP, home=prepared["home"], progress=False) == prepared["root"]
     seconds = time.time() - t0
     print(f"\nsecond prepare: {seconds * 1000:.1f} ms (first: {prepared['seconds']:.1f} s)")
-    assert seconds < 1.0 and marker.stat().st_mtime_ns == before
+    assert marker.stat().st_mtime_ns == before     # nothing re-extracted or re-verified (its time is printed, not asserted)
 
 
 def test_fingerprint_is_stable(prepared):
