@@ -161,34 +161,31 @@ def test_kill_train(setup, trained, tmp_path):
 
 
 def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
-    "The gallery of `search.build_gallery` (the gallery helper's FAISS index is not on this branch)"
-    import tinymatch.search as S
-    from tinymatch.matcher import ImageMatcher
+    "SIGKILL while `tinymatch search` builds a folder's FAISS gallery, then a bit-flipped index file: both detected, never trusted"
+    from tinymatch.search import Gallery
     folder = setup["root"] / "train"                                     # 120 images: two batches of 64
     query = sorted((setup["root"] / "val" / "images").glob("*.JPEG"))[0]
     home = tmp_path / "g"
     args = ["search", query, "--gallery", folder, "--model", trained, "--home", home, "--json", "-k", 5]
     mark = tmp_path / "mark"
-    p = slowed("tinymatch.search:read_images", 1.0, mark, *args)
-    kill_when(p, lambda: calls(mark) >= 1, timeout=300)                 # after the first batch of the build, before the last
+    p = slowed("tinymatch.pipelines:_try_load", 0.02, mark, *args)      # every decoded image is counted
+    kill_when(p, lambda: calls(mark) >= 70, timeout=300)                 # in the second batch of the build
     COUNTS["faults"] += 1
-    assert not list((home / "galleries").glob("*.npz"))                  # no half-written index
+    assert not list((home / "galleries").glob("*/store.npz"))            # no half-written store
     killed_rerun = json.loads(run(*args, check=True).stdout)
     ref = json.loads(run("search", query, "--gallery", folder, "--model", trained, "--home", tmp_path / "ref", "--json", "-k", 5, check=True).stdout)
     assert killed_rerun["results"] == ref["results"]
-    index_file = next((home / "galleries").glob("*.npz"))
-    matcher = ImageMatcher.load(trained)
-    built = []
-    real = S.read_images
-    S.read_images = lambda *a, **k: (built.append(1), real(*a, **k))[1]
-    try:
-        S.build_gallery(folder, matcher, home=home); assert built == []   # reused
-        COUNTS["reused"] += 1
-        flip_byte(index_file, os.path.getsize(index_file) // 2)           # a bit flip inside the stored arrays
-        COUNTS["faults"] += 1
-        g = S.build_gallery(folder, matcher, home=home); assert built     # detected (zip CRC) and rebuilt
-    finally: S.read_images = real
-    np.testing.assert_allclose(g.embeddings, S.build_gallery(folder, matcher, home=tmp_path / "ref").embeddings, rtol=1e-6)
+    counts = Gallery.open(folder, trained, home=home).update(progress=False)["search"]
+    assert counts["embedded"] == 0 and counts["kept"] == 120, counts    # reused, not re-embedded
+    COUNTS["reused"] += 1
+    index_file = next((home / "galleries").glob("*/index.faiss"))
+    flip_byte(index_file, os.path.getsize(index_file) // 2)             # a bit flip inside the stored index
+    COUNTS["faults"] += 1
+    again = Gallery.open(folder, trained, home=home)
+    hits = again.search(query, k=5)
+    assert again.store("search").embedder.calls == 1                    # the query only: rebuilt from the stored vectors
+    test_paths = [r["path"] for r in ref["results"]]
+    assert [str(p) for p in hits["path"]] == test_paths, (list(hits["path"]), test_paths)
 
 
 def test_same_seed_same_results(setup, trained, tmp_path):

@@ -17,6 +17,13 @@ import tinymatch
 from .core import TinymatchError, home_dir, atomic_write, write_json, file_sha256, short_hash, quiet_tensorflow
 from .matcher import ImageMatcher, resolve_matcher
 
+# %% auto #0
+__all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'folder_files', 'build_index',
+           'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore', 'descriptor_vectors',
+           'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups',
+           'calibrate_dedup', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html', 'embed_folder', 'cli_search',
+           'cli_dedup', 'cli_embed']
+
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
                 ) -> list[Path]:
@@ -577,85 +584,3 @@ def cli_embed(argv: list[str] | None = None, # command-line arguments (default s
     print(f"wrote {len(st)} embeddings of dimension {st.vectors.shape[1] if len(st) else 0} to {args.out}")
     _print_skipped(st.skipped_files)
     return 0
-
-# %% ../nbs/12_search.ipynb #dc0c6cf0
-from __future__ import annotations
-import argparse, json, os, sys, zipfile
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Sequence
-
-import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
-
-import tinymatch
-from .core import TinymatchError, home_dir, atomic_write, file_sha256, short_hash, quiet_tensorflow
-from .matcher import ImageMatcher, resolve_model_dir, prepare_images
-
-# %% auto #0
-__all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'folder_files', 'build_index',
-           'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore', 'descriptor_vectors',
-           'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups',
-           'calibrate_dedup', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html', 'embed_folder', 'cli_search',
-           'cli_dedup', 'cli_embed', 'folder_key', 'build_gallery']
-
-# %% ../nbs/12_search.ipynb #1c617860
-@dataclass
-class Gallery:
-    "Embeddings of the readable images of a folder, with the files that were skipped"
-    folder: Path                # the folder indexed
-    paths: list[str]            # image files, in row order of `embeddings`
-    embeddings: np.ndarray      # (N, D) L2-normalised embeddings
-    skipped: list = field(default_factory=list)  # [(file, reason)] for unreadable files
-    key: str = ""               # cache key (folder contents + model)
-
-    def __len__(self): return len(self.paths)
-
-def model_id(matcher: ImageMatcher) -> str:
-    "A short id of the matcher's model: its folder and the size and mtime of every feature-model file"
-    if matcher.model_dir is None: return f"memory-{id(matcher.feature_model)}"
-    fm = Path(matcher.model_dir) / "feature_model"
-    files = sorted(p for p in fm.rglob("*") if p.is_file()) if fm.is_dir() else []
-    return short_hash(str(Path(matcher.model_dir).resolve()),
-                      [(str(p.relative_to(fm)), p.stat().st_size, p.stat().st_mtime_ns) for p in files])
-
-def folder_key(folder: Path, files: Sequence[Path], matcher: ImageMatcher) -> str:
-    "Cache key of a gallery: relative path, size and mtime of each file, plus the model id"
-    return short_hash(str(folder.resolve()), model_id(matcher),
-                      [(str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns) for f in files])
-
-def build_gallery(folder: str | Path,          # folder of images (searched recursively)
-                  matcher: ImageMatcher,       # the matcher that embeds them
-                  home: str | Path | None = None, # TINYMATCH_HOME override (where the cache lives)
-                  batch_size: int = 64,        # images per forward pass
-                  cache: bool = True,          # reuse and write the cached index
-                 ) -> Gallery:
-    "Embed every readable image of `folder` once, reusing the cached index when the folder and model are unchanged"
-    folder = Path(folder)
-    files = folder_files(folder)
-    key = folder_key(folder, files, matcher)
-    prefix = short_hash(str(folder.resolve()), model_id(matcher), n=8)   # same folder and model: older versions are replaced
-    path = home_dir(home) / "galleries" / f"{prefix}-{key}.npz"
-    if cache and path.exists():
-        try:   # a truncated or bit-flipped index fails the zip's CRC-32 or layout checks: it is rebuilt, never used
-            with np.load(path, allow_pickle=False) as z:
-                return Gallery(folder, z["paths"].tolist(), z["embeddings"],
-                               [tuple(s) for s in z["skipped"].tolist()], key)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)
-    paths, embs, skipped = [], [], []
-    for i in tqdm(range(0, len(files), batch_size), total=-(-len(files) // batch_size), desc="gallery", leave=False):
-        batch, good, bad = read_images(files[i:i + batch_size], matcher.image_size)
-        skipped += bad; paths += [str(g) for g in good]
-        if len(good): embs.append(matcher.feature_model(batch, training=False).numpy())
-    dim = matcher.feature_model.output_shape[-1]
-    emb = np.concatenate(embs) if embs else np.zeros((0, dim), "float32")
-    gallery = Gallery(folder, paths, emb, skipped, key)
-    if cache:
-        with atomic_write(path, "wb") as f:
-            np.savez(f, paths=np.array(paths, dtype=str), embeddings=emb,
-                     skipped=np.array(skipped, dtype=str).reshape(-1, 2))
-        for old in path.parent.glob(f"{prefix}-*.npz"):
-            if old != path: old.unlink(missing_ok=True)
-    return gallery
