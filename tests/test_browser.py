@@ -31,7 +31,10 @@ function tinymatchProbe() {
     else if (current) sections[current] += 1;
   }
   const bodyText = document.body.innerText;
-  const tableTexts = tables.map(t => (t.tHead ? text(t.tHead) : '') + ' x' + t.querySelectorAll('tbody tr').length);  // same columns and rows
+  // the same table twice: same columns and the same rows in any order, numbers compared to 3 digits, index cells left out
+  const norm = s => /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(s) ? Number(s).toPrecision(3) : s;
+  const rowKey = tr => [...tr.querySelectorAll('td')].map(c => norm(text(c))).join(' | ');
+  const tableTexts = tables.map(t => (t.tHead ? text(t.tHead) : '') + ' || ' + [...t.querySelectorAll('tbody tr')].map(rowKey).sort().join(' || '));
   const r = {
     images: imgs.length,
     broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length,
