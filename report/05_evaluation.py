@@ -237,7 +237,7 @@ display(Markdown(open_set_summary(home, model_dir / "config.yaml")))
 # t-SNE, which keeps neighbourhoods. Tight, separate clusters mean images of a class map close together.
 
 # %%
-proj_dir, proj_emb, proj_rows = export_split(matcher, index, split="test", experiment=experiment, home=home,
+proj_dir, proj_emb, proj_rows = export_split(matcher, index, experiment=experiment, home=home,
                                              max_images=projector_images, n_classes=projector_classes, features=features, seed=seed)
 seen = index["seen"].to_numpy()[proj_rows] if "seen" in index else None
 display(Markdown(f"Projector files: `report/artifacts/{profile}/tensorboard/{proj_dir.name}` ({len(proj_rows):,} test images of "

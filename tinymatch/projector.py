@@ -155,7 +155,7 @@ def plot_embedding_2d(embeddings: np.ndarray,  # (N, D) embeddings
 # %% ../nbs/13_projector.ipynb #b0eed505
 def export_split(model,                                  # an `ImageMatcher` or its artifact folder
                  index: pd.DataFrame,                    # dataset index (path, class_id, class_name, split)
-                 split: str = "test",                    # split to export
+                 split: str | Sequence[str] = ("test", "unseen_test"), # split(s) to export: by default the seen and unseen test images
                  experiment: str | None = None,          # experiment name; default the model folder's name
                  home: str | Path | None = None,         # TINYMATCH_HOME override
                  out_dir: str | Path | None = None,      # folder to write; default `projector_dir(experiment, home)`
@@ -170,7 +170,8 @@ def export_split(model,                                  # an `ImageMatcher` or 
     "(projector folder, embeddings, index row positions) for a sample of `split`"
     from tinymatch.matcher import ImageMatcher, split_rows, embed_rows
     matcher = model if isinstance(model, ImageMatcher) else ImageMatcher.load(model)
-    rows = split_rows(index, split)
+    splits = [split] if isinstance(split, str) else [s for s in split if (index["split"] == s).any()]
+    rows = np.sort(np.concatenate([split_rows(index, s) for s in splits])) if splits else split_rows(index, split[0])
     if n_classes:
         sub = index.iloc[rows]
         groups = [sub.loc[sub["seen"] == s, "class_id"].unique() for s in (True, False)] if "seen" in sub else [sub["class_id"].unique()]
