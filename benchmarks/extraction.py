@@ -8,11 +8,13 @@ so never on the official val images, which are the test split, nor on held-out c
             measured after its first batch (steady) and over the whole call (with model build)
   ratio     pipeline steady / bare (goal >= 0.9: decoding is hidden behind compute)
   quality   of the raw L2-normalised features: exact pairwise ROC AUC, P@1 and MAP@R (tinymatch.metrics)
+  flip      the same quality of the mean of each image's and its mirror's features (test-time flip), and the
+            seconds of that second pass
   cpu ratio images per CPU-second of the pipeline (whole call, model build included) / bare: robust on a
             shared machine, where wall-clock rates move with other processes' load
 Each oneDNN setting (TF_ENABLE_ONEDNN_OPTS=1, TensorFlow's default that tinymatch keeps, and =0) runs in its own process.
 
-Usage: .venv/bin/python benchmarks/extraction.py [--quick] [--sizes 64 128 224] [--per-class 10] [--onednn both|0|1]
+Usage: .venv/bin/python benchmarks/extraction.py [--quick] [--sizes 128 160 192 224] [--per-class 10] [--onednn both|0|1]
 Writes benchmarks/results/extraction.json (atomically). The dataset comes from TINYMATCH_DATA or
 /work/shared/data/tiny-imagenet-200.zip, prepared into TINYMATCH_HOME (default ~/.tinymatch).
 """
@@ -90,6 +92,13 @@ def child(args) -> dict:
         bare_per_cpu = (bare_before[1] + bare_after[1]) / 2
         emb = l2_normalize(feats)
         ret = retrieval_metrics(emb, labels)
+        # test-time flip: the mean of the features of each image and of its mirror (a second pass)
+        t0 = time.perf_counter()
+        mirrored = np.concatenate([forward(tf.image.flip_left_right(b)).numpy()
+                                   for b in image_dataset(subset["path"], size, batch_size=args.batch_size)])
+        flip_seconds = time.perf_counter() - t0
+        emb_flip = l2_normalize(l2_normalize(feats) + l2_normalize(mirrored))
+        ret_flip = retrieval_metrics(emb_flip, labels)
         row = dict(image_size=size, images=len(subset), bare_images_per_second=round(bare, 1),
                    pipeline_steady_images_per_second=round(cache.steady_images_per_second, 1),
                    pipeline_total_images_per_second=round(cache.computed / cache.seconds, 1),
@@ -102,7 +111,11 @@ def child(args) -> dict:
                    cpu_ratio_pipeline_over_bare=round(cache.computed / pipeline_cpu / bare_per_cpu, 3),
                    raw_pairwise_auc=round(float(pairwise_auc(emb, labels)), 4),
                    raw_precision_at_1=round(float(ret["precision_at_1"]), 4),
-                   raw_map_at_r=round(float(ret["map_at_r"]), 4))
+                   raw_map_at_r=round(float(ret["map_at_r"]), 4),
+                   flip_pass_seconds=round(flip_seconds, 2),
+                   raw_flip_pairwise_auc=round(float(pairwise_auc(emb_flip, labels)), 4),
+                   raw_flip_precision_at_1=round(float(ret_flip["precision_at_1"]), 4),
+                   raw_flip_map_at_r=round(float(ret_flip["map_at_r"]), 4))
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
     return dict(onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"), tensorflow=tf.__version__,
@@ -133,7 +146,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    a.sizes = a.sizes or ([64, 128] if a.quick else [64, 128, 224])
+    a.sizes = a.sizes or ([64, 128] if a.quick else [128, 160, 192, 224])
     a.per_class = a.per_class or (2 if a.quick else 10)
     a.bare_seconds = a.bare_seconds or (3.0 if a.quick else 10.0)
     if a._child:
