@@ -1,57 +1,136 @@
-"""Training levers on the validation split: margin and class-balanced batch shape for the tuned head.
+"""Training levers measured on validation data only: each change's cost in seconds and the metrics it gives.
 
-Trains the HPT study's best head (from a model folder's config.yaml) for a fixed number of epochs with each
-variant, on the cached Lite0 features, and scores the **validation** split (never the test split) with every
-pair's AUC, P@1 and MAP@R. The `cpu` profile's fixed HPT fields (configs/hpt.yaml) were chosen from this table.
+Trains the tuned head (a model folder's config.yaml, at the given input size) once per lever on the cached
+features, and scores every result on the **seen-class validation split** (`valid`) and on the **held-out
+validation classes** (`unseen_valid`); never on a test split, never on the unseen test classes. The raw extractor
+features are scored on the same groups, and the base head is also mixed with its raw features after training
+(`model.RawFeatureMix` at several shares, no training cost). The `cpu` profile's fixed fields (configs/hpt.yaml)
+are chosen from this table; the raw-feature share by `matcher.choose_raw_feature_weight`.
 
-    python benchmarks/training_levers.py --config ~/.tinymatch/models/hpt_study-1-best/config.yaml
+    python benchmarks/training_levers.py --config tinymatch/assets/reference_model/config.yaml --image-size 224
+    python benchmarks/training_levers.py ... --shard 1/2     # two processes share the levers (results merged)
 """
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, fcntl, json, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "training_levers.json"
-VARIANTS = {   # name -> overrides of the config (every run: 40 epochs, patience 5)
-    "margin 1.0, 4 per class, batch 256 (the study's)": {},
-    "margin 1.0, 8 per class, batch 512": {"samples_per_class": 8, "batch_size": 512},
-    "margin 0.5, 4 per class, batch 256": {"margin": 0.5},
-    "margin 0.5, 8 per class, batch 512": {"margin": 0.5, "samples_per_class": 8, "batch_size": 512},
-    "margin 0.3, 8 per class, batch 512": {"margin": 0.3, "samples_per_class": 8, "batch_size": 512},
-    "margin 0.5, 16 per class, batch 1024": {"margin": 0.5, "samples_per_class": 16, "batch_size": 1024},
+LEVERS = {   # name -> overrides of the base config
+    "base (the tuned head)": {},
+    "margin 0.3": {"margin": 0.3},
+    "margin 1.0 (the study's)": {"margin": 1.0},
+    "4 images per class, batch 256 (the study's)": {"samples_per_class": 4, "batch_size": 256},
+    "learning rate 3e-4": {"learning_rate": 3e-4},
+    "raw-feature share 0.5, trained with it": {"raw_feature_weight": 0.5},
+    "raw-feature share 0.25, trained with it": {"raw_feature_weight": 0.25},
+    "smaller head: 128-d, no block": {"embedding_dim": 128, "intermediate_ff_block_units": []},
+    "multi-similarity loss": {"loss": "multi_similarity"},
 }
+POST_HOC_SHARES = (0.25, 0.5, 0.75)   # raw-feature shares mixed into the base head after its training
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="experiment YAML of the head to vary (e.g. the HPT's best)")
+    p.add_argument("--image-size", type=int, default=None, help="input size of the features (default the config's)")
     p.add_argument("--home", default=None, help="TINYMATCH_HOME (feature cache, models)")
     p.add_argument("--source", default=None, help="dataset source (default TINYMATCH_DATA)")
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--only", nargs="*", default=None, help="lever names to (re)measure; default all not yet measured")
+    p.add_argument("--shard", default="0/1", help="i/n: this process measures levers i, i+n, ...")
     a = p.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from tinymatch.config import load_experiment_config
-    from tinymatch.core import write_json
-    from tinymatch.data import load_dataset
-    from tinymatch.matcher import ImageMatcher, evaluate
+    from tinymatch.matcher import group_metrics, head_embedder, mixed_embedder, choose_raw_feature_weight
+    from tinymatch.model import load_head
     from tinymatch.report import machine_info
-    from tinymatch.train import train
+    from tinymatch.train import TrainingData, train, SUMMARY_FILE
     base = load_experiment_config(a.config)
-    rows = []
-    for i, (name, over) in enumerate(VARIANTS.items()):
-        cfg = base.replace(experiment_name=f"levers-{i}", epochs=a.epochs, early_stopping_patience=5, **over)
+    base = base.replace(experiment_name="levers-base", image_size=a.image_size or base.image_size,
+                        epochs=a.epochs, early_stopping_patience=a.patience)
+    data = TrainingData(a.home, a.source, progress=False)
+    index, features = data.index(base), data.features(base)
+    shard, n_shards = map(int, a.shard.split("/"))
+    done = {r["lever"] for r in _read(RESULTS).get("results", [])} if a.only is None and _same_base(base) else set()
+    names = [n for n in (a.only or LEVERS) if n not in done]
+    unknown = [n for n in names if n not in LEVERS]
+    if unknown: p.error(f"--only: unknown lever(s) {unknown}; known: {list(LEVERS)}")
+    raw_embed = lambda rows: features[rows]
+    for i, name in enumerate(names):
+        if i % n_shards != shard: continue
+        cfg = base.replace(experiment_name=f"levers-{list(LEVERS).index(name)}", **LEVERS[name])
         t0 = time.time()
-        model_dir = train(cfg, home=a.home, source=a.source, force=True)
-        index = load_dataset(cfg, source=a.source, home=a.home, progress=False)
-        ev = evaluate(ImageMatcher.load(model_dir), index, split="valid", home=a.home, calibrate_on=None)
-        rows.append(dict(variant=name, overrides=over, seconds=round(time.time() - t0),
-                         **{k: round(float(ev.metrics[k]), 4) for k in ("auc", "eer", "precision_at_1", "map_at_r")}))
-        print(rows[-1], flush=True)
-    write_json(RESULTS, dict(benchmark="training_levers", split="valid", base_config=base.to_dict(), epochs=a.epochs,
-                             machine=machine_info(), time=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                             command=" ".join([Path(sys.executable).name, *sys.argv]), results=rows))
+        model_dir = train(cfg, data=data, force=True)
+        seconds = time.time() - t0
+        summary = json.loads((model_dir / SUMMARY_FILE).read_text())
+        learned = head_embedder(load_head(model_dir), features)
+        rows = [_row(name, LEVERS[name], seconds, summary, group_metrics(learned, index))]
+        if not LEVERS[name]:   # the base head: its raw features alone, and mixed in after training
+            rows.append(_row("raw extractor features (no head)", {}, 0.0, None, group_metrics(raw_embed, index)))
+            rows += [_row(f"base head + raw-feature share {w:g} after training", {"raw_feature_weight (post hoc)": w}, 0.0, None,
+                          group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in POST_HOC_SHARES]
+        for r in rows: print(json.dumps(r), flush=True)
+        _merge(rows, dict(benchmark="training_levers", splits={"seen validation": "valid", "unseen validation": "unseen_valid"},
+                          base_config=base.to_dict(), epochs=a.epochs, patience=a.patience, machine=machine_info(),
+                          time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=" ".join([Path(sys.executable).name, *sys.argv])))
+    result = _read(RESULTS)
+    by_name = {r["lever"]: r for r in result.get("results", [])}
+    if "raw extractor features (no head)" in by_name:
+        raw = _groups(by_name["raw extractor features (no head)"])
+        candidates = {0.0: _groups(by_name["base (the tuned head)"])}
+        for r in result["results"]:
+            w = r["overrides"].get("raw_feature_weight", r["overrides"].get("raw_feature_weight (post hoc)"))
+            if w is not None and r["lever"] in by_name: candidates.setdefault(float(w), _groups(r))
+        _merge([], {"raw_feature_weight_choice": {**choose_raw_feature_weight(candidates, raw), "candidates": sorted(candidates)}})
     print(f"wrote {RESULTS}")
     return 0
+
+
+def _row(name, overrides, seconds, summary, metrics) -> dict:
+    "One lever: change, cost, training summary and every group's metrics flattened (seen/unseen validation)"
+    row = dict(lever=name, overrides=overrides, seconds=round(seconds, 1),
+               epochs_run=None if summary is None else summary.get("epochs_run"),
+               best_epoch=None if summary is None else summary.get("best_epoch"),
+               best_val_loss=None if summary is None else summary.get("best_val_loss"))
+    for group, m in metrics.items():
+        row.update({f"{group} {k}": round(v, 4) for k, v in m.items()})
+    return row
+
+
+def _groups(row) -> dict:
+    "Back from a flattened row to {group: {metric: value}}"
+    out = {}
+    for k, v in row.items():
+        for g in ("seen validation", "unseen validation"):
+            if k.startswith(g + " "): out.setdefault(g, {})[k[len(g) + 1:]] = v
+    return out
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _same_base(base) -> bool:
+    "Whether the stored results were measured from this base config (else they are all measured again)"
+    stored = _read(RESULTS).get("base_config")
+    return stored is not None and {k: v for k, v in stored.items() if k != "experiment_name"} == \
+        {k: v for k, v in base.to_dict().items() if k != "experiment_name"}
+
+
+def _merge(rows: list, fields: dict) -> None:
+    "Add or replace `rows` (by lever name) and `fields` in the results file, under a lock (shards run in parallel)"
+    from tinymatch.core import write_json
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = _read(RESULTS)
+        if "base_config" in fields and result.get("base_config") not in (None, fields["base_config"]): result = {}
+        kept = [r for r in result.get("results", []) if r["lever"] not in {x["lever"] for x in rows}]
+        order = {n: i for i, n in enumerate(LEVERS)}
+        merged = sorted(kept + rows, key=lambda r: (order.get(r["lever"], order.get("base (the tuned head)", 0)), r["lever"]))
+        write_json(RESULTS, {**result, **fields, "results": merged})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ force = False
 seed = None                   # overrides the study config's seed when set
 n_trials = None               # overrides the study config's n_trials when set
 storage = None                # Optuna storage URL override (default SQLite under home/exp/hpt_studies/)
+workers = 1                   # processes filling the study at once (the cpu profile: 2, one per core)
 
 # %%
 import time
@@ -20,7 +21,7 @@ from IPython.display import Markdown, Image, display
 from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.report import seed_loss_comparison
-from tinymatch.hpt import (run_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
+from tinymatch.hpt import (run_study, run_parallel_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
                            direction, hpt_observations)
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
@@ -66,7 +67,9 @@ hcfg.base.table(exclude=(*hcfg.grids, "experiment_name"))
 
 # %%
 t0 = time.time()
-study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=False, fresh=force)
+if workers > 1 and seed in (None, load_hpt_config(hpt_config_path).base.seed):   # children read the config file as it is
+    study = run_parallel_study(hpt_config_path, workers, home, source, storage, n_trials, fresh=force, progress=False)
+else: study = run_study(hcfg, home=home, source=source, storage=storage, n_trials=n_trials, progress=False, fresh=force)
 elapsed = time.time() - t0
 display(Markdown(f"The study holds **{count_trials(study)} finished trials**, each a distinct configuration "
                  f"({count_trials(study, distinct=False) - count_trials(study)} proposals repeated a finished one: they took its result, "

@@ -11,6 +11,7 @@ best_config_path = None
 final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10, seeds: [0, 1, 2]}
 synthetic = {}
 force = False                 # retrain even if the model folder already holds this run
+train_processes = 1           # seeds trained at once, each in its own process (the cpu profile: 3 on 2 cores)
 
 # %%
 import json
@@ -20,7 +21,7 @@ from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.model import load_feature_model
-from tinymatch.train import train, final_configs, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
+from tinymatch.train import train, train_in_processes, final_configs, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg_file = config_path or best_config_path
@@ -49,7 +50,10 @@ display(Markdown(f"Experiment `{cfg.experiment_name}` from `{Path(cfg_file).name
 # already holds this exact run is reused as it is; a changed configuration is retrained from scratch.
 
 # %%
-model_dir = train(cfg, home=home, source=source, force=force, retrain_if_changed=True)
+if train_processes > 1:   # every seed at once, each in a child process; the headline model is the first seed's
+    seed_dirs = train_in_processes(seed_configs, home, source, processes=train_processes, force=force, retrain_if_changed=True)
+    model_dir = seed_dirs[cfg.seed]
+else: model_dir = train(cfg, home=home, source=source, force=force, retrain_if_changed=True)
 summary = json.loads((model_dir / SUMMARY_FILE).read_text())
 display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at epoch {summary['best_epoch']} of "
                  f"{summary['epochs_run']} ({'stopped early' if summary['stopped_early'] else 'epoch limit reached'}), "
@@ -65,8 +69,9 @@ display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at ep
 # folder, `<experiment>-seed<s>`, reused when it already holds the finished run.
 
 # %%
-seed_dirs = {cfg.seed: model_dir, **{c.seed: train(c, home=home, source=source, force=force, retrain_if_changed=True)
-                                     for c in seed_configs[1:]}}
+if train_processes <= 1:
+    seed_dirs = {cfg.seed: model_dir, **{c.seed: train(c, home=home, source=source, force=force, retrain_if_changed=True)
+                                         for c in seed_configs[1:]}}
 runs = seed_runs_table(seed_dirs)
 save_table(runs, "training/seed_runs", figures)
 runs

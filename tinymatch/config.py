@@ -67,6 +67,7 @@ class ExperimentConfig:
     embedding_dim: int = _rule(1024, lo=2, hi=8192, doc="size of the L2-normalised embedding")
     intermediate_ff_block_units: list[int] = _rule([512, 256], doc="units of each feed-forward block")
     dropout: float = _rule(0.3, lo=0, hi=1, hi_open=True, doc="dropout rate in each block")
+    raw_feature_weight: float = _rule(0.0, lo=0, hi=1, hi_open=True, doc="share w of the raw features in the embedding: cosine = w raw + (1 - w) learned")
     epochs: int = _rule(50, lo=1, doc="maximum number of epochs")
     early_stopping_patience: int = _rule(10, lo=0, doc="epochs without a better validation loss before stopping")
     learning_rate: float = _rule(1e-3, lo=0, hi=1, lo_open=True, doc="Adam learning rate")

@@ -10,7 +10,7 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['OFFICIAL_URL', 'TinymatchError', 'home_dir', 'data_source', 'figures_dir', 'atomic_write', 'atomic_dir', 'write_json',
-           'file_sha256', 'short_hash', 'save_figure', 'quiet_tensorflow']
+           'file_sha256', 'short_hash', 'start_command', 'wait_commands', 'save_figure', 'quiet_tensorflow']
 
 # %% ../nbs/00_core.ipynb #adb2992f
 class TinymatchError(Exception):
@@ -97,6 +97,28 @@ def short_hash(*parts, # anything with a stable `repr`/`str`
               ) -> str:
     "A short stable hex digest of `parts`, for cache keys"
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #c21f7707
+def start_command(args: list[str],       # the subcommand and its arguments, e.g. ["train", "--config", "c.yaml"]
+                  log: str | Path,       # file that receives the child's stdout and stderr
+                 ):
+    "Start `tinymatch <args>` as a child process (this Python), output to `log`; returns the Popen"
+    import subprocess, sys
+    log = Path(log); log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        code = "import sys; from tinymatch.cli import main; sys.exit(main(sys.argv[1:]))"
+        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+def wait_commands(procs: list,            # Popen objects from `start_command`
+                 ) -> None:
+    "Wait for every child; raise a one-line TinymatchError naming the first that failed and its log"
+    codes = [p.wait() for p in procs]
+    for p, code in zip(procs, codes):
+        if code != 0:
+            tail = Path(p.log).read_text().strip().splitlines()[-1:] if Path(p.log).exists() else []
+            raise TinymatchError(f"{p.log}: child `tinymatch {' '.join(p.args[3:])}` exited with {code}: {' '.join(tail)}")
 
 # %% ../nbs/00_core.ipynb #0cf54ce2
 def save_figure(fig,                # a matplotlib figure

@@ -21,7 +21,7 @@ __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', '
            'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config',
            'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
            'parallel_observation', 'contour_observation', 'importance_observation', 'duration_observation',
-           'hpt_observations', 'cli_hpt']
+           'hpt_observations', 'cli_hpt', 'run_parallel_study']
 
 # %% ../nbs/10_hpt.ipynb #d484cb55
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -549,3 +549,36 @@ def cli_hpt(argv: list[str] | None = None, # command-line arguments (default sys
         print(f"study {out['study_name']}: {out['finished']} distinct finished trials ({out['duplicates']} repeats not counted, {out['failed']} failed) in {out['storage']}")
         if "best_value" in out: print(f"best trial {out['best_trial']}: value {out['best_value']:.4f} params {out['best_params']}")
     return 0
+
+# %% ../nbs/10_hpt.ipynb #473828d8
+def run_parallel_study(config_path: str | Path,         # the study's HPT YAML (children read it too)
+                       workers: int = 2,                # processes filling the study, this one included
+                       home: str | Path | None = None,  # TINYMATCH_HOME
+                       source: str | Path | None = None, # dataset source
+                       storage: str | None = None,      # Optuna storage URL override
+                       n_trials: int | None = None,     # target distinct finished trials (default the config's)
+                       fresh: bool = False,             # delete a stored study of this name first
+                       progress: bool = True,           # one line per finished trial (this worker's)
+                      ) -> optuna.Study:
+    "Run or resume the study of `config_path` with `workers` processes (worker 0 here, the others as children)"
+    from tinymatch.core import start_command, wait_commands
+    if int(workers) < 1: raise TinymatchError(f"workers: expected a positive integer, got {workers}")
+    hpt_cfg = load_hpt_config(config_path)
+    if fresh:
+        url = storage_url(hpt_cfg, home, storage)
+        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url)):
+            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url))
+    data = TrainingData(home, source, progress=progress)
+    if not hpt_cfg.base.image_augmentation and not {"feature_extractor", "image_size"} & set(hpt_cfg.grids):
+        data.features(hpt_cfg.base)    # the cache is complete before any child reads it
+    create_study(hpt_cfg, home, storage)
+    args = ["hpt", "--config", config_path, *[a for k, v in (("--home", home), ("--source", source), ("--storage", storage),
+                                                               ("--n-trials", n_trials)) if v is not None for a in (k, v)]]
+    logs = home_dir(home) / "logs" / "hpt"
+    children = [start_command([*args, "--worker", i], logs / f"{hpt_cfg.study_name}-worker{i}.log") for i in range(1, int(workers))]
+    try: study = run_study(hpt_cfg, home, source, storage, n_trials, data=data, progress=progress)
+    except BaseException:
+        for c in children: c.terminate()
+        raise
+    wait_commands(children)
+    return create_study(hpt_cfg, home, storage)

@@ -18,11 +18,12 @@ from .core import TinymatchError, home_dir, write_json, save_figure, quiet_tenso
 
 # %% auto #0
 __all__ = ['THRESHOLD_FILE', 'METRICS_FILE', 'DECISION_RULES', 'FAR_LEVELS', 'OPEN_SET_GROUPS', 'OPEN_SET_METRICS',
-           'BOOTSTRAP_METRICS', 'SEED_METRICS', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES', 'build_siamese', 'prepare_images',
-           'ImageMatcher', 'calibrate_thresholds', 'resolve_model_dir', 'split_rows', 'embed_rows', 'Evaluation',
-           'evaluate_embeddings', 'cached_features', 'evaluate', 'extractor_features', 'difference_verdict',
-           'OpenSetResult', 'open_set_evaluation', 'results_table', 'record_metrics', 'seed_spread', 'tar_far_table',
-           'plot_confusion', 'plot_roc_curve', 'find_prediction_example', 'plot_prediction_example',
+           'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES',
+           'build_siamese', 'prepare_images', 'ImageMatcher', 'calibrate_thresholds', 'resolve_model_dir', 'split_rows',
+           'embed_rows', 'Evaluation', 'evaluate_embeddings', 'cached_features', 'evaluate', 'extractor_features',
+           'difference_verdict', 'OpenSetResult', 'open_set_evaluation', 'results_table', 'record_metrics',
+           'group_metrics', 'head_embedder', 'mixed_embedder', 'choose_raw_feature_weight', 'seed_spread',
+           'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example', 'plot_prediction_example',
            'bundled_model_dir', 'refresh_bundled_model', 'load_bundled_matcher', 'resolve_matcher', 'cli_evaluate',
            'cli_match']
 
@@ -487,9 +488,61 @@ def record_metrics(model_dir: str | Path, # model folder holding metrics.json
     return path
 
 
-# %% ../nbs/11_matcher.ipynb #26d7c85c
+# %% ../nbs/11_matcher.ipynb #776d13b6
 SEED_METRICS = ("auc", "eer", "precision_at_1", "map_at_r")
+VALIDATION_GROUPS = {"seen validation": "valid", "unseen validation": "unseen_valid"}   # classes -> split
 
+def group_metrics(embed,                               # index rows -> (n, D) embeddings
+                  index: pd.DataFrame,                 # dataset index (split, class_id)
+                  groups: dict = VALIDATION_GROUPS,    # classes name -> split (groups with < 2 classes are skipped)
+                  metrics: Sequence[str] = SEED_METRICS, # metrics to keep
+                 ) -> dict:
+    "{group: {metric: value}} over all pairs of each group's images"
+    out = {}
+    for group, split in groups.items():
+        rows = np.flatnonzero((index["split"] == split).to_numpy())
+        labels = index["class_id"].to_numpy()[rows]
+        if len(np.unique(labels)) < 2: continue
+        m = evaluate_embeddings(embed(rows), labels, far_levels=(), ks=(1,)).metrics
+        out[group] = {k: float(m[k]) for k in metrics}
+    return out
+
+# %% ../nbs/11_matcher.ipynb #02e64559
+def head_embedder(head,                 # keras head: features -> embeddings
+                  features: np.ndarray, # extractor features aligned to the index
+                  batch_size: int = 1024, # feature rows per forward pass
+                 ):
+    "index rows -> the head's embeddings of those rows' features"
+    def embed(rows):
+        return np.concatenate([head(np.asarray(features[rows[i:i + batch_size]], "float32"), training=False).numpy()
+                               for i in range(0, len(rows), batch_size)]) if len(rows) else np.zeros((0, head.output_shape[-1]), "float32")
+    return embed
+
+def mixed_embedder(raw,      # index rows -> raw features
+                   learned,  # index rows -> learned embeddings
+                   weight: float, # share w of the raw features, in [0, 1]
+                  ):
+    "index rows -> unit vectors whose cosine is w * raw cosine + (1 - w) * learned cosine (`model.RawFeatureMix`, after training)"
+    if not 0 <= float(weight) <= 1: raise TinymatchError(f"weight: expected a number in [0, 1], got {weight}")
+    return lambda rows: np.concatenate([np.sqrt(weight) * _unit(raw(rows)), np.sqrt(1 - weight) * _unit(learned(rows))], axis=1)
+
+# %% ../nbs/11_matcher.ipynb #7f27d738
+def choose_raw_feature_weight(candidates: dict, # weight -> `group_metrics` result (seen and unseen validation)
+                              raw: dict,        # `group_metrics` of the raw features
+                              seen: str = "seen validation", unseen: str = "unseen validation", # group names
+                             ) -> dict:
+    "The chosen weight and why: best seen MAP@R among weights that keep unseen AUC, P@1, MAP@R >= raw; else best unseen MAP@R"
+    if not candidates: raise TinymatchError("candidates: expected at least one weight's metrics, got none")
+    for w, m in candidates.items():
+        if seen not in m or unseen not in m: raise TinymatchError(f"candidates[{w}]: expected groups {seen!r} and {unseen!r}, got {sorted(m)}")
+    keeps = [w for w, m in candidates.items() if all(m[unseen][k] >= raw[unseen][k] for k in ("auc", "precision_at_1", "map_at_r"))]
+    if keeps:
+        w = max(keeps, key=lambda w: candidates[w][seen]["map_at_r"])
+        return {"weight": w, "why": f"best seen-validation MAP@R of the {len(keeps)} weight(s) that keep unseen-validation AUC, P@1 and MAP@R at least the raw features'"}
+    w = max(candidates, key=lambda w: candidates[w][unseen]["map_at_r"])
+    return {"weight": w, "why": "no weight kept every unseen-validation metric at the raw features' level: best unseen-validation MAP@R"}
+
+# %% ../nbs/11_matcher.ipynb #26d7c85c
 def seed_spread(model_dirs: dict,                   # seed -> model folder (each trained with that seed, same split)
                 index: pd.DataFrame,                # dataset index
                 features: np.ndarray,               # extractor features aligned to `index`
@@ -499,17 +552,9 @@ def seed_spread(model_dirs: dict,                   # seed -> model folder (each
     "Each seed's headline metrics on seen and unseen classes (`per_seed`), their mean, std and range (`summary`), and both as JSON (`record`)"
     if len(model_dirs) < 1: raise TinymatchError("model_dirs: expected at least one seed's model folder, got none")
     from tinymatch.model import load_head
-    records = []
-    for seed, d in model_dirs.items():
-        head = load_head(d)
-        for group, split in groups.items():
-            rows = np.flatnonzero((index["split"] == split).to_numpy())
-            labels = index["class_id"].to_numpy()[rows]
-            if len(np.unique(labels)) < 2: continue
-            emb = np.concatenate([head(np.asarray(features[rows[i:i + 1024]], "float32"), training=False).numpy()
-                                  for i in range(0, len(rows), 1024)])
-            m = evaluate_embeddings(emb, labels, far_levels=(), ks=(1,)).metrics
-            records.append({"seed": int(seed), "classes": group, **{k: m[k] for k in metrics}})
+    records = [{"seed": int(seed), "classes": group, **m}
+               for seed, d in model_dirs.items()
+               for group, m in group_metrics(head_embedder(load_head(d), features), index, groups, metrics).items()]
     per_seed = pd.DataFrame(records)
     g = per_seed.groupby("classes", sort=False)[list(metrics)]
     summary = pd.concat({"mean": g.mean(), "std": g.std(ddof=1), "min": g.min(), "max": g.max()}, axis=1)

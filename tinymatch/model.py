@@ -11,8 +11,9 @@ import tinymatch
 from .core import TinymatchError, atomic_dir, quiet_tensorflow
 
 # %% auto #0
-__all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'build_head', 'augmentation_layer', 'build_feature_model', 'feature_head',
-           'tiny_extractor', 'save_feature_model', 'save_head', 'load_feature_model', 'load_head']
+__all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'RawFeatureMix', 'build_head', 'augmentation_layer',
+           'build_feature_model', 'feature_head', 'tiny_extractor', 'save_feature_model', 'save_head',
+           'load_feature_model', 'load_head']
 
 # %% ../nbs/08_model.ipynb #6cbf2730
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -45,6 +46,24 @@ class FFBlock(tf.keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units, "dropout": self.dropout, "seed": self.seed}
 
+# %% ../nbs/08_model.ipynb #ea60b3f3
+@tf.keras.utils.register_keras_serializable(package="tinymatch")
+class RawFeatureMix(tf.keras.layers.Layer):
+    "[raw, learned] -> unit vector whose cosine is w * raw cosine + (1 - w) * learned cosine"
+    def __init__(self,
+                 weight: float, # share w of the raw features, in [0, 1)
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= float(weight) < 1: raise TinymatchError(f"raw_feature_weight: expected a number in [0, 1), got {weight}")
+        self.weight = float(weight)
+
+    def call(self, inputs):
+        raw, learned = inputs
+        unit = lambda v: tf.math.l2_normalize(v, axis=-1, epsilon=1e-12)
+        return tf.concat([np.sqrt(self.weight) * unit(raw), np.sqrt(1 - self.weight) * unit(learned)], axis=-1)
+
+    def get_config(self): return {**super().get_config(), "weight": self.weight}
+
 # %% ../nbs/08_model.ipynb #2c4c9856
 def _check_head_config(cfg):
     units = list(cfg.intermediate_ff_block_units)
@@ -57,7 +76,7 @@ def build_head(input_dim,  # the extractor's output shape without the batch axis
                cfg,        # an `ExperimentConfig` (embedding_dim, intermediate_ff_block_units, dropout, seed)
                name: str = "head", # model name
               ) -> tf.keras.Model:
-    "Features -> [Flatten] -> FFBlocks -> Dense(embedding_dim) -> L2 normalisation"
+    "Features -> [Flatten] -> FFBlocks -> Dense(embedding_dim) -> [mix with the raw features] -> L2 normalisation"
     units = _check_head_config(cfg)
     shape = (int(input_dim),) if np.isscalar(input_dim) else tuple(int(d) for d in input_dim)
     inputs = tf.keras.Input(shape=shape, name="features")
@@ -65,6 +84,9 @@ def build_head(input_dim,  # the extractor's output shape without the batch axis
     for i, u in enumerate(units):
         x = FFBlock(u, cfg.dropout, seed=int(cfg.seed) * 1000 + i, name=f"ff_block_{i}")(x)
     x = tf.keras.layers.Dense(int(cfg.embedding_dim), name="embedding")(x)
+    if getattr(cfg, "raw_feature_weight", 0.0) > 0:   # a residual path: the raw features keep a share of every distance
+        raw = tf.keras.layers.Flatten(name="flatten_raw")(inputs) if len(shape) > 1 else inputs
+        x = RawFeatureMix(cfg.raw_feature_weight, name="raw_feature_mix")([raw, x])
     outputs = tf.keras.layers.UnitNormalization(axis=-1, name="l2_normalize")(x)
     return tf.keras.Model(inputs, outputs, name=name)
 
@@ -152,7 +174,7 @@ def save_head(head: tf.keras.Model, # a head from `build_head`
     return path
 
 def _custom_objects():
-    objs = {"FFBlock": FFBlock, "tinymatch>FFBlock": FFBlock}
+    objs = {"FFBlock": FFBlock, "tinymatch>FFBlock": FFBlock, "RawFeatureMix": RawFeatureMix, "tinymatch>RawFeatureMix": RawFeatureMix}
     try:
         import tensorflow_hub as hub
         objs["KerasLayer"] = hub.KerasLayer

@@ -12,13 +12,14 @@ from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_di
 
 # %% auto #0
 __all__ = ['REPO_ROOT', 'REFERENCE_PROFILE', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS',
-           'NOT_RECORDED', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root', 'Profile',
-           'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir', 'notebook_parameters',
-           'machine_info', 'package_versions', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
-           'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_provenance',
-           'benchmark_provenance_text', 'performance_table', 'comparison', 'resolution_table', 'benchmark_results',
-           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'comparison_sentence',
-           'open_set_summary', 'decision_table', 'archive_run', 'run_report', 'cli_report', 'write_readme']
+           'NOT_RECORDED', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY', 'find_repo_root',
+           'Profile', 'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir',
+           'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum', 'determinism_info',
+           'table_display_defaults', 'caption', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks',
+           'render_html', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'comparison',
+           'resolution_table', 'best_input_size', 'benchmark_results', 'levers_table', 'seed_loss_comparison',
+           'quality_table', 'conclusion_summary', 'manifest_tables', 'comparison_sentence', 'open_set_summary',
+           'decision_table', 'archive_run', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #eeb5494f
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -465,9 +466,17 @@ def resolution_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "resul
     rows = [dict(image_size=r["image_size"], bare_images_per_s=r["bare_images_per_second"],
                  pipeline_images_per_s=r["pipeline_steady_images_per_second"],
                  cache_minutes=round(n_images / r["pipeline_steady_images_per_second"] / 60, 1),
-                 raw_auc=r["raw_pairwise_auc"], raw_precision_at_1=r["raw_precision_at_1"], raw_map_at_r=r["raw_map_at_r"])
+                 raw_auc=r["raw_pairwise_auc"], raw_precision_at_1=r["raw_precision_at_1"], raw_map_at_r=r["raw_map_at_r"],
+                 **{f"flip_{k}": r.get(f"raw_flip_{m}") for k, m in (("auc", "pairwise_auc"), ("precision_at_1", "precision_at_1"),
+                                                                    ("map_at_r", "map_at_r")) if f"raw_flip_{m}" in r})
             for r in run["results"]]
     return pd.DataFrame(rows)
+
+def best_input_size(results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # holds extraction.json
+                   ) -> int:
+    "The input size whose raw features have the best MAP@R in extraction.json (ties: the smaller, cheaper size)"
+    t = resolution_table(results_dir)
+    return int(t.sort_values(["raw_map_at_r", "image_size"], ascending=[False, True]).image_size.iloc[0])
 
 # %% ../nbs/14_report.ipynb #6796b021
 def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `results_dir`
@@ -479,6 +488,21 @@ def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `re
     rows = _read_json(path, f"results of benchmarks/{name}.py").get("results")
     if not isinstance(rows, list) or not rows: raise TinymatchError(f"{path}: expected a non-empty 'results' list")
     return pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows])
+
+# %% ../nbs/14_report.ipynb #229964d1
+LEVER_METRICS = {"auc": "AUC", "precision_at_1": "P@1", "map_at_r": "MAP@R"}
+
+def levers_table(results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # holds training_levers.json
+                ):
+    "Per lever: the change, seconds, epochs and seen / unseen validation AUC, P@1, MAP@R (from training_levers.json)"
+    import pandas as pd
+    path = Path(results_dir) / "training_levers.json"
+    rows = _read_json(path, "training levers benchmark (python benchmarks/training_levers.py)").get("results")
+    if not isinstance(rows, list) or not rows: raise TinymatchError(f"{path}: expected a non-empty 'results' list")
+    out = [{"change": r["lever"], "training s": r.get("seconds"), "epochs": r.get("epochs_run"), "best epoch": r.get("best_epoch"),
+            **{f"{g.split()[0]} {label}": r.get(f"{g} {m}") for g in ("seen validation", "unseen validation")
+               for m, label in LEVER_METRICS.items()}} for r in rows]
+    return readable(pd.DataFrame(out))
 
 # %% ../nbs/14_report.ipynb #9cb1f430
 QUALITY_TARGETS = {"auc": 0.95, "precision_at_1": 0.60, "map_at_r": 0.35}  # goals for the tuned model
@@ -640,6 +664,23 @@ def _input_size_basis(results_dir: Path) -> str:
     return (f"official val images, i.e. the test split (benchmarks/results/extraction.json, {r.get('time', 'undated')}, "
             "measured before the open-set protocol): rerun `python benchmarks/extraction.py`")
 
+def _raw_share_basis(results_dir: Path, base) -> str:
+    "Why the raw-feature share is what it is, from the levers benchmark's recorded choice"
+    p = Path(results_dir) / "training_levers.json"
+    choice = _read_json(p, "training levers benchmark").get("raw_feature_weight_choice") if p.exists() else None
+    if not choice: return "fixed in advance (no raw-feature share measured)"
+    agrees = "" if float(choice["weight"]) == float(base.raw_feature_weight) else f"; the benchmark chose {choice['weight']:g}, this run uses another value"
+    return f"seen and unseen validation classes (benchmarks/results/training_levers.json): {choice['why']}{agrees}"
+
+def _flip_basis(results_dir: Path, image_size: int) -> str:
+    "The measured gain of a test-time flip at `image_size`, from extraction.json"
+    p = Path(results_dir) / "extraction.json"
+    runs = _read_json(p, "extraction benchmark").get("runs", []) if p.exists() else []
+    row = next((r for run in runs for r in run.get("results", []) if r.get("image_size") == image_size and "raw_flip_map_at_r" in r), None)
+    if row is None: return "not measured"
+    return (f"{_input_size_basis(results_dir)}: raw-feature MAP@R {row['raw_map_at_r']:.3f} -> {row['raw_flip_map_at_r']:.3f}, "
+            f"P@1 {row['raw_precision_at_1']:.3f} -> {row['raw_flip_precision_at_1']:.3f} with the flip, for a second extraction pass")
+
 def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
                    final_training: dict | None = None, # the profile's overrides for the final training (and seeds)
                    results_dir: str | Path = REPO_ROOT / "benchmarks" / "results", # benchmark JSON files
@@ -660,7 +701,11 @@ def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
             ("input size", f"{b.image_size} px", _input_size_basis(results_dir)),
             ("triplet margin", f"{b.margin:g}", _levers_basis(results_dir, b)),
             ("batch composition", f"{b.batch_size // b.samples_per_class} classes x {b.samples_per_class} images", _levers_basis(results_dir, b)),
-            ("learning rate", f"{b.learning_rate:g}", "fixed in advance, not tuned")]
+            ("learning rate", f"{b.learning_rate:g}", _levers_basis(results_dir, b)),
+            ("raw-feature share of the embedding", f"{b.raw_feature_weight:g}", _raw_share_basis(results_dir, b)),
+            ("test-time flip", "not used", _flip_basis(results_dir, b.image_size)),
+            ("loss", f"semi-hard triplet ({b.loss} implementation), the study's",
+             "fixed in advance; the multi-similarity loss is trained beside it for comparison only")]
     rows += [(f"HPT: {k}", "one of " + ", ".join(map(str, v)), f"{valid} (objective {h.objective}, {h.n_trials} trials)")
              for k, v in h.search_space.items()]
     rows += [("HPT: epochs per trial", f"up to {b.epochs}, early-stopping patience {b.early_stopping_patience}", f"{valid} (validation loss)"),

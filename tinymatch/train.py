@@ -19,7 +19,8 @@ from .model import build_head, build_feature_model, save_feature_model, save_hea
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
            'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
-           'final_configs', 'seed_runs_table', 'plot_learning_curve', 'model_summary_text', 'cli_train']
+           'final_configs', 'seed_runs_table', 'train_in_processes', 'plot_learning_curve', 'model_summary_text',
+           'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -395,6 +396,35 @@ def seed_runs_table(model_dirs: dict, # seed -> model folder written by `train`
         rows.append({"seed": int(seed), **{k: s[k] for k in ("experiment_name", "best_epoch", "epochs_run", "best_val_loss", "stopped_early", "seconds")}})
     return pd.DataFrame(rows)
 
+# %% ../nbs/09_train.ipynb #3454b6c4
+def train_in_processes(configs: list,                    # `ExperimentConfig`s, e.g. from `final_configs`
+                       home: str | Path | None = None,   # TINYMATCH_HOME
+                       source: str | Path | None = None, # dataset source
+                       processes: int = 2,               # children running at once
+                       force: bool = False,              # retrain from scratch
+                       retrain_if_changed: bool = False, # retrain a folder holding another config's run
+                      ) -> dict:
+    "Train every config in child processes, `processes` at a time; {seed: model folder}"
+    import time
+    from tinymatch.core import start_command, wait_commands
+    if int(processes) < 1: raise TinymatchError(f"processes: expected a positive integer, got {processes}")
+    if len({c.experiment_name for c in configs}) != len(configs): raise TinymatchError("configs: expected distinct experiment names")
+    home = home_dir(home)
+    if configs and not configs[0].image_augmentation: TrainingData(home, source, progress=False).features(configs[0])
+    logs, pending, running = home / "logs" / "train", list(configs), []
+    flags = [f for f, on in (("--force", force), ("--retrain-if-changed", retrain_if_changed)) if on]
+    while pending or running:
+        while pending and len(running) < int(processes):
+            cfg = pending.pop(0)
+            path = cfg.to_yaml(logs / f"{cfg.experiment_name}.yaml")
+            args = ["train", "--config", path, "--home", home, *(["--source", source] if source else []), *flags]
+            running.append(start_command(args, logs / f"{cfg.experiment_name}.log"))
+        finished = [p for p in running if p.poll() is not None]
+        wait_commands(finished)
+        running = [p for p in running if p not in finished]
+        if running and not finished: time.sleep(0.5)
+    return {c.seed: home / "models" / c.experiment_name for c in configs}
+
 # %% ../nbs/09_train.ipynb #3874fe18
 def _kill_after_epochs(model_dir, n: int, timeout: float = 120.0):
     "Test helper: wait until `n` epochs are checkpointed in `model_dir`"
@@ -441,17 +471,19 @@ def model_summary_text(model: tf.keras.Model, # any Keras model
 # %% ../nbs/09_train.ipynb #1d5d593c
 def cli_train(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])
              ) -> int:
-    "tinymatch train --config FILE [--home H] [--source S] [--force] [--json]"
+    "tinymatch train --config FILE [--home H] [--source S] [--force] [--retrain-if-changed] [--map-at-r] [--json]"
     p = argparse.ArgumentParser(prog="tinymatch train", description="Train a FeatureModel from an experiment config")
     p.add_argument("--config", required=True, help="experiment YAML (see configs/experiment.yaml)")
     p.add_argument("--home", help="TINYMATCH_HOME (caches, models, logs)")
     p.add_argument("--source", help="dataset URL, zip or folder (default TINYMATCH_DATA)")
     p.add_argument("--force", action="store_true", help="retrain from scratch even if the model folder holds a run")
+    p.add_argument("--retrain-if-changed", action="store_true", help="retrain from scratch when the folder holds a run of another config")
     p.add_argument("--map-at-r", action="store_true", help="also record the validation MAP@R of each epoch")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     a = p.parse_args(argv)
     cfg = load_experiment_config(a.config)
-    model_dir = train(cfg, home=a.home, source=a.source, force=a.force, map_at_r=a.map_at_r, verbose=not a.json)
+    model_dir = train(cfg, home=a.home, source=a.source, force=a.force, retrain_if_changed=a.retrain_if_changed,
+                      map_at_r=a.map_at_r, verbose=not a.json)
     summary = json.loads((model_dir / SUMMARY_FILE).read_text())
     summary["model_dir"] = str(model_dir)
     if a.json: print(json.dumps(summary))
