@@ -1,10 +1,10 @@
-"""Forward+backward time of tfa's semi-hard triplet loss vs tinymatch's exact O(B^2 log B) one.
+"""Forward+backward time of tfa's semi-hard triplet loss vs tinymatch's exact O(B^2 log B) one, and of the multi-similarity loss vs its loop reference.
 
-Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1024]
+Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1024] [--out results.json]
 Writes benchmarks/results/triplet_loss.json (atomically).
 """
 from __future__ import annotations
-import argparse, functools, os, platform, statistics, sys, time
+import argparse, functools, json, os, platform, statistics, sys, time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import tinymatch
 from tinymatch.core import quiet_tensorflow, write_json
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
-from tinymatch.losses import semi_hard_triplet_loss
+from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
 
 RESULTS = Path(__file__).resolve().parent / "results" / "triplet_loss.json"
 
@@ -29,6 +29,33 @@ def available_memory_bytes() -> int:
             if line.startswith("MemAvailable"): return int(line.split()[1]) * 1024
     except OSError: pass
     return 0
+
+
+def ms_loop_reference():
+    "The loop over anchors the notebook tests the multi-similarity loss against (`ms_loss_loops`, a test cell of nbs/06_losses.ipynb), read from there"
+    nb = json.loads((Path(__file__).resolve().parent.parent / "nbs" / "06_losses.ipynb").read_text())
+    source = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and "def ms_loss_loops" in "".join(c["source"]))
+    namespace = {"np": np, "tf": tf, "multi_similarity_loss": multi_similarity_loss}
+    exec(source, namespace)
+    return namespace["ms_loss_loops"]
+
+
+def time_ms(labels, emb, repeats: int) -> dict:
+    "Multi-similarity loss: vectorised forward (value only, as the loop computes) and forward + backward vs the loop reference"
+    loops = ms_loop_reference()
+    value = tf.function(lambda y, e: multi_similarity_loss(y, e))
+    step = make_step(lambda y, e, margin: multi_similarity_loss(y, e))
+    labels_t, emb_t = tf.constant(labels), tf.constant(emb)
+    run_once(step, labels_t, emb_t); value(labels_t, emb_t)                 # trace + warm up
+    fwd, both, loop = [], [], []
+    for r in range(repeats):
+        t0 = time.perf_counter(); ours = float(value(labels_t, emb_t)); fwd.append(time.perf_counter() - t0)
+        both.append(run_once(step, labels_t, emb_t)[0])
+        if r < (repeats if len(labels) <= 256 else min(repeats, 2)):       # the loop costs seconds at B=1024
+            t0 = time.perf_counter(); ref = loops(labels, emb); loop.append(time.perf_counter() - t0)
+    return {"ms_seconds": statistics.median(fwd), "ms_times": fwd, "ms_grad_seconds": statistics.median(both), "ms_grad_times": both,
+            "ms_loop_seconds": statistics.median(loop), "ms_loop_times": loop, "ms_loss": ours, "ms_max_abs_loss_diff": abs(ours - ref),
+            "ms_speedup": statistics.median(loop) / statistics.median(fwd)}
 
 
 def make_step(loss_fn):
@@ -61,11 +88,13 @@ def time_steps(steps: dict, labels, embeddings, repeats: dict) -> dict:
 
 
 def comparisons(result: dict) -> list:
-    "tinymatch's loss against tfa's (the seed's), per batch size: median seconds of forward + backward"
+    "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
     from tinymatch.report import comparison
     return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
                        "s", goal=10 if r["batch_size"] == 256 else None)
-            for r in result["results"] if r.get("tfa_seconds")]
+            for r in result["results"] if r.get("tfa_seconds")] + \
+           [comparison(f"multi-similarity loss, B={r['batch_size']}, value", r["ms_seconds"], r["ms_loop_seconds"], "s")
+            for r in result["results"] if r.get("ms_loop_seconds")]
 
 
 def main(argv=None) -> int:
@@ -74,6 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=int, nargs="*", default=None)
     parser.add_argument("--dim", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default benchmarks/results/triplet_loss.json)")
     args = parser.parse_args(argv)
     batches = args.batches or ([64, 256] if args.quick else [64, 256, 1024])
     repeats = 3 if args.quick else args.repeats
@@ -107,21 +137,24 @@ def main(argv=None) -> int:
                        max_abs_grad_diff_sort=float(np.abs(sort_grad - tfa_grad).max()),
                        max_abs_loss_diff=float(abs(fast_loss - tfa_loss)),
                        max_abs_grad_diff=float(np.abs(fast_grad - tfa_grad).max()))
+        row.update(time_ms(labels, emb, repeats))
         row["load_average_1min_after"] = os.getloadavg()[0]
         rows.append(row)
         print({k: v for k, v in row.items() if not k.endswith("_times")}, flush=True)
     result = {"benchmark": "semi-hard triplet loss, forward + backward (tf.function, CPU)",
               "variants": {"fast": "semi_hard_triplet_loss(method='auto'): masked (B, P, B) minimum here (P = 3)",
                            "fast_sort": "semi_hard_triplet_loss(method='sort'): per-row sort + searchsorted, O(B^2 log B)",
-                           "tfa": "tfa.losses.triplet_semihard_loss, O(B^3)"},
+                           "tfa": "tfa.losses.triplet_semihard_loss, O(B^3)",
+                           "ms": "multi_similarity_loss (defaults), value only; ms_grad: forward + backward",
+                           "ms_loop": "ms_loss_loops of nbs/06_losses.ipynb: a Python loop over anchors in float64 numpy, value only"},
               "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "baseline": "tfa.losses.triplet_semihard_loss (the seed's loss), same run",
               "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
               "machine": machine_info(), "results": rows,
               "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     result["comparisons"] = comparisons(result)
-    write_json(RESULTS, result)
-    print(f"wrote {RESULTS}")
+    write_json(args.out, result)
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -73,8 +73,11 @@ class ExperimentConfig:
     learning_rate: float = _rule(1e-3, lo=0, hi=1, lo_open=True, doc="Adam learning rate")
     batch_size: int = _rule(256, lo=2, hi=65536, doc="images per batch")
     samples_per_class: int = _rule(4, lo=2, doc="images of each class in a batch (semi-hard mining needs >= 2)")
-    margin: float = _rule(1.0, lo=0, lo_open=True, doc="triplet loss margin alpha")
-    loss: str = _rule("fast", choices=("fast", "tfa"), doc="semi-hard loss implementation")
+    margin: float = _rule(1.0, lo=0, lo_open=True, doc="triplet loss margin alpha (the triplet losses only)")
+    loss: str = _rule("fast", choices=("fast", "tfa", "multi_similarity"), doc="training loss: fast or tfa (two implementations of the semi-hard triplet loss) or multi_similarity")
+    ms_alpha: float = _rule(2.0, lo=0, lo_open=True, doc="multi-similarity loss: scale of the positive pairs (multi_similarity only)")
+    ms_beta: float = _rule(50.0, lo=0, lo_open=True, doc="multi-similarity loss: scale of the negative pairs (multi_similarity only)")
+    ms_base: float = _rule(0.5, lo=-1, hi=1, doc="multi-similarity loss: similarity offset lambda, a cosine (multi_similarity only)")
     validation_fraction: float = _rule(0.2, lo=0, hi=1, lo_open=True, hi_open=True, doc="share of the official train split held for validation")
     held_out_classes: int = _rule(0, lo=0, doc="unseen test classes: out of training, HPT and calibration; scored only at the end")
     held_out_valid_classes: int = _rule(0, lo=0, doc="unseen validation classes (disjoint from the test ones): only for choices about unseen classes")
@@ -180,6 +183,9 @@ class HPTConfig:
                 raise TinymatchError(f"{where}: {name}_grid must be a non-empty list, got {values!r}")
             f = by_name[name]
             self.grids[name] = [_check_value(f"{name}_grid", v, str(f.type), f.metadata, where) for v in values]
+        losses = set(self.grids.get("loss", [self.base.loss]))
+        if self.objective == "val_loss" and "multi_similarity" in losses and len(losses) > 1:
+            raise TinymatchError(f"{where}: loss_grid mixes the triplet and multi-similarity losses, whose values are not comparable; use objective: map_at_r")
         return self
 
     @property

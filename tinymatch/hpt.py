@@ -89,6 +89,13 @@ def make_pruner(hpt_cfg: HPTConfig) -> optuna.pruners.BasePruner:
 
 def direction(hpt_cfg: HPTConfig) -> str: return "maximize" if hpt_cfg.objective == "map_at_r" else "minimize"
 
+def _same_fixed(stored: dict, # the fixed fields a study stored when it was created
+                fixed: dict,  # the fixed fields of the config opening it
+               ) -> bool:
+    "Whether `stored` and `fixed` agree; a field the stored study predates (absent) must hold its default"
+    defaults = {k: _label(v) for k, v in ExperimentConfig().to_dict().items()}
+    return set(stored) <= set(fixed) and all(stored.get(k, defaults.get(k)) == v for k, v in fixed.items())
+
 def create_study(hpt_cfg: HPTConfig,            # the study config
                  home: str | Path | None = None, # TINYMATCH_HOME (default SQLite location)
                  storage: str | None = None,     # Optuna storage URL override
@@ -107,7 +114,7 @@ def create_study(hpt_cfg: HPTConfig,            # the study config
     if stored is None:
         study.set_user_attr("search_space", space); study.set_user_attr("fixed", fixed)
         study.set_user_attr("objective", hpt_cfg.objective)
-    elif stored != space or study.user_attrs.get("fixed") != fixed:
+    elif stored != space or not _same_fixed(study.user_attrs.get("fixed", {}), fixed):
         raise TinymatchError(f"{hpt_cfg.study_name}: the stored study has another search space or fixed fields; use another study_name")
     return study
 
