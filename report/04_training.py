@@ -11,7 +11,8 @@ best_config_path = None
 final_training = {}           # overrides for the final run, e.g. {epochs: 200, early_stopping_patience: 10, seeds: [0, 1, 2]}
 synthetic = {}
 force = False                 # retrain even if the model folder already holds this run
-train_processes = 1           # seeds trained at once, each in its own process (the cpu profile: 3 on 2 cores)
+train_processes = 1           # runs trained at once, each in its own process (the cpu profile: 4 on 2 cores)
+comparison_loss = None        # also train the headline run with this loss, as a comparison (e.g. "multi_similarity")
 
 # %%
 import json
@@ -21,7 +22,7 @@ from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.model import load_feature_model
-from tinymatch.train import train, train_in_processes, final_configs, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
+from tinymatch.train import train, train_in_processes, final_configs, loss_comparison_config, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg_file = config_path or best_config_path
@@ -50,9 +51,11 @@ display(Markdown(f"Experiment `{cfg.experiment_name}` from `{Path(cfg_file).name
 # already holds this exact run is reused as it is; a changed configuration is retrained from scratch.
 
 # %%
-if train_processes > 1:   # every seed at once, each in a child process; the headline model is the first seed's
-    seed_dirs = train_in_processes(seed_configs, home, source, processes=train_processes, force=force, retrain_if_changed=True)
-    model_dir = seed_dirs[cfg.seed]
+comparison = [loss_comparison_config(cfg, comparison_loss)] if comparison_loss else []
+if train_processes > 1:   # every run at once, each in a child process; the headline model is the first seed's
+    dirs = train_in_processes(seed_configs + comparison, home, source, processes=train_processes, force=force, retrain_if_changed=True)
+    seed_dirs = {c.seed: d for c, d in zip(seed_configs, dirs)}
+    model_dir, comparison_dir = seed_dirs[cfg.seed], (dirs[-1] if comparison else None)
 else: model_dir = train(cfg, home=home, source=source, force=force, retrain_if_changed=True)
 summary = json.loads((model_dir / SUMMARY_FILE).read_text())
 display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at epoch {summary['best_epoch']} of "
@@ -72,9 +75,16 @@ display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at ep
 if train_processes <= 1:
     seed_dirs = {cfg.seed: model_dir, **{c.seed: train(c, home=home, source=source, force=force, retrain_if_changed=True)
                                          for c in seed_configs[1:]}}
+    comparison_dir = train(comparison[0], home=home, source=source, force=force, retrain_if_changed=True) if comparison else None
 runs = seed_runs_table(seed_dirs)
 save_table(runs, "training/seed_runs", figures)
 runs
+
+# %%
+if comparison:
+    display(Markdown(f"As a comparison (not the headline), the seed-{cfg.seed} run was also trained with the **{comparison_loss}** loss, "
+                     f"everything else equal, in `{comparison[0].experiment_name}`; the evaluation section scores it."))
+    display(seed_runs_table({cfg.seed: comparison_dir}))
 
 # %% [markdown]
 # ### Learning curve

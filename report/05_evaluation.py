@@ -16,6 +16,7 @@ final_training = {}           # the final run's overrides; its `seeds` name the 
 n_boot = 1000                 # bootstrap replicates (resampling classes) of every interval
 projector_classes = 20        # whole test classes in the projector export and the 2D views (half unseen when held out)
 projector_images = 2000       # at most this many test images exported
+comparison_loss = None        # the loss the headline run was also trained with, as a comparison (04_training)
 seed = 0
 
 # %%
@@ -26,10 +27,10 @@ import tinymatch
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
-from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features,
+from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features, compare_losses,
                                find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion,
                                tar_far_table, FAR_LEVELS)
-from tinymatch.train import final_configs
+from tinymatch.train import final_configs, loss_comparison_config
 from tinymatch.report import open_set_summary
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
@@ -224,6 +225,27 @@ spread["per_seed"].round(4)
 
 # %%
 spread["summary"].round(4)
+
+# %% [markdown]
+# ### What the triplet recipe leaves on the table
+#
+# The study's semi-hard triplet loss stays the headline. As a comparison, the same head was trained with
+# a loss from the metric-learning literature that does better on retrieval benchmarks, the
+# multi-similarity loss (Wang et al., 2019: it weighs every informative positive and negative pair of a
+# batch by how hard it is, instead of one semi-hard negative per anchor), on the same features with the
+# same epochs, batches and seed. Both are scored on the same seen and unseen test classes, with the same
+# class-bootstrap intervals.
+
+# %%
+if comparison_loss:
+    other_dir = home_dir(home) / "models" / loss_comparison_config(cfg, comparison_loss).experiment_name
+    other = open_set_evaluation(other_dir, index, home=home, features=features, raw=False, n_boot=n_boot, seed=seed,
+                                groups={"seen": "test", "unseen": "unseen_test"})
+    record_metrics(model_dir, loss_comparison={comparison_loss: other.to_dict()})
+    losses_table = compare_losses({f"semi-hard triplet ({cfg.loss})": open_set, comparison_loss: other})
+    save_table(losses_table, "matcher/loss_comparison", figures)
+else: losses_table = Markdown("_No comparison loss in this profile._")
+losses_table
 
 # %%
 display(Markdown(open_set_summary(home, model_dir / "config.yaml")))

@@ -22,10 +22,10 @@ __all__ = ['THRESHOLD_FILE', 'METRICS_FILE', 'DECISION_RULES', 'FAR_LEVELS', 'OP
            'build_siamese', 'prepare_images', 'ImageMatcher', 'calibrate_thresholds', 'resolve_model_dir', 'split_rows',
            'embed_rows', 'Evaluation', 'evaluate_embeddings', 'cached_features', 'evaluate', 'extractor_features',
            'difference_verdict', 'OpenSetResult', 'open_set_evaluation', 'results_table', 'record_metrics',
-           'group_metrics', 'head_embedder', 'mixed_embedder', 'choose_raw_feature_weight', 'seed_spread',
-           'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example', 'plot_prediction_example',
-           'bundled_model_dir', 'refresh_bundled_model', 'load_bundled_matcher', 'resolve_matcher', 'cli_evaluate',
-           'cli_match']
+           'compare_losses', 'group_metrics', 'head_embedder', 'mixed_embedder', 'choose_raw_feature_weight',
+           'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example',
+           'plot_prediction_example', 'bundled_model_dir', 'refresh_bundled_model', 'load_bundled_matcher',
+           'resolve_matcher', 'cli_evaluate', 'cli_match']
 
 # %% ../nbs/11_matcher.ipynb #8ae3c346
 def build_siamese(feature_model, # keras model: float32 0-255 images (H, W, 3) -> embeddings
@@ -487,6 +487,21 @@ def record_metrics(model_dir: str | Path, # model folder holding metrics.json
     write_json(path, {**current, **sections})
     return path
 
+
+# %% ../nbs/11_matcher.ipynb #2d49b4fd
+def compare_losses(results: dict,                  # loss name -> `OpenSetResult` of the model trained with it
+                   classes: Sequence[str] = ("seen", "unseen"), # groups to show
+                   digits: int = 3,                # rounding
+                  ) -> pd.DataFrame:
+    "One row per (loss, classes): AUC, P@1, MAP@R with intervals, EER and R-Precision of the trained embedding"
+    if not results: raise TinymatchError("results: expected at least one loss's open-set result, got none")
+    cols = ["classes", "auc", "precision_at_1", "map_at_r", "eer", "r_precision"]
+    parts = []
+    for loss, res in results.items():
+        t = res.display_table(digits)
+        t = t[(t["embedding"] == "trained") & t["classes"].isin(classes)][cols]
+        parts.append(t.assign(loss=loss)[["loss", *cols]])
+    return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/11_matcher.ipynb #776d13b6
 SEED_METRICS = ("auc", "eer", "precision_at_1", "map_at_r")

@@ -19,8 +19,8 @@ from .model import build_head, build_feature_model, save_feature_model, save_hea
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
            'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
-           'final_configs', 'seed_runs_table', 'train_in_processes', 'plot_learning_curve', 'model_summary_text',
-           'cli_train']
+           'final_configs', 'seed_runs_table', 'loss_comparison_config', 'train_in_processes', 'plot_learning_curve',
+           'model_summary_text', 'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -396,6 +396,14 @@ def seed_runs_table(model_dirs: dict, # seed -> model folder written by `train`
         rows.append({"seed": int(seed), **{k: s[k] for k in ("experiment_name", "best_epoch", "epochs_run", "best_val_loss", "stopped_early", "seconds")}})
     return pd.DataFrame(rows)
 
+# %% ../nbs/09_train.ipynb #ecf892c9
+def loss_comparison_config(cfg: ExperimentConfig,     # the headline run
+                           loss: str = "multi_similarity", # the other loss (`ExperimentConfig.loss` choices)
+                          ) -> ExperimentConfig:
+    "`cfg` with another loss, named `<experiment>-<loss>`"
+    if loss == cfg.loss: raise TinymatchError(f"loss: the comparison must use another loss than the run's {cfg.loss!r}")
+    return cfg.replace(loss=loss, experiment_name=f"{cfg.experiment_name}-{loss.replace('_', '-')}")
+
 # %% ../nbs/09_train.ipynb #3454b6c4
 def train_in_processes(configs: list,                    # `ExperimentConfig`s, e.g. from `final_configs`
                        home: str | Path | None = None,   # TINYMATCH_HOME
@@ -404,7 +412,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
                        force: bool = False,              # retrain from scratch
                        retrain_if_changed: bool = False, # retrain a folder holding another config's run
                       ) -> dict:
-    "Train every config in child processes, `processes` at a time; {seed: model folder}"
+    "Train every config in child processes, `processes` at a time; their model folders, in order"
     import time
     from tinymatch.core import start_command, wait_commands
     if int(processes) < 1: raise TinymatchError(f"processes: expected a positive integer, got {processes}")
@@ -423,7 +431,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
         wait_commands(finished)
         running = [p for p in running if p not in finished]
         if running and not finished: time.sleep(0.5)
-    return {c.seed: home / "models" / c.experiment_name for c in configs}
+    return [home / "models" / c.experiment_name for c in configs]
 
 # %% ../nbs/09_train.ipynb #3874fe18
 def _kill_after_epochs(model_dir, n: int, timeout: float = 120.0):
