@@ -37,8 +37,8 @@ def folder_files(folder: str | Path, # the folder to scan recursively
     return sorted(p for p in out if p.is_file())
 
 # %% ../nbs/12_search.ipynb #d20f482d
-EXACT_MAX = 30_000    # largest gallery searched exactly: one exact query scans every vector; search_latency.json
-                      # (loaded 2-core machine) has 0.46 ms at 10k and 70 ms at 100k, memory-bound: ~20 ms at 30k
+EXACT_MAX = 30_000    # largest gallery searched exactly: one exact query scans every vector; search_latency.json (idle
+                      # 2-core machine) has 0.16 ms at 10k, 4.6 ms at 100k, 45 ms at 1M; an earlier, loaded run 70 ms at 100k
 NPROBE = 16
 
 def _faiss():
