@@ -36,13 +36,18 @@ SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"
 SAMPLE = "valid split (official-train images) of the seen classes of configs/hpt.yaml"
 
 
-def stratified_val(index, per_class: int):
-    "The first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split"
+def study_split(index):
+    "`index` split as configs/hpt.yaml's study splits it (columns split, seen): benchmarks choose by split name"
     from tinymatch.config import load_hpt_config
     from tinymatch.data import split_index
     b = load_hpt_config(SPLIT_CONFIG).base
-    sp = split_index(index, b.validation_fraction, b.split_seed, b.held_out_classes, b.max_classes, b.images_per_class,
-                     b.held_out_valid_classes)
+    return split_index(index, b.validation_fraction, b.split_seed, b.held_out_classes, b.max_classes, b.images_per_class,
+                       b.held_out_valid_classes)
+
+
+def stratified_val(index, per_class: int):
+    "The first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split"
+    sp = study_split(index)
     val = sp[sp["split"] == "valid"].sort_values(["class_id", "path"])
     return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
 

@@ -11,7 +11,7 @@ dedup_scale.json: `search.duplicate_groups` on the full set with planted near-du
 Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queries 200]
 """
 from __future__ import annotations
-import argparse, json, resource, sys, time
+import argparse, json, os, re, resource, sys, time
 from pathlib import Path
 import numpy as np
 
@@ -20,7 +20,10 @@ OUT = ROOT / "benchmarks" / "results"
 RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: beyond the query's source the true neighbours "
                "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
                "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
-NOTE = "measured on a shared 2-core machine under load from other jobs (other helpers' tests, trainings and benchmarks)"
+NOTE = "measured on a shared 2-core machine; the load average of each phase is in load_average_1_5_15 (other jobs run beside it)"
+
+
+def loadavg(): return [round(v, 2) for v in os.getloadavg()]
 
 
 def peak_gb(): return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
@@ -70,6 +73,26 @@ def seed_dedup(emb, threshold_l2):
     return [g for g in groups.values() if len(g) > 1]
 
 
+def comparisons(data: dict) -> list[dict]:
+    "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
+    from tinymatch.report import comparison
+    r = data["results"]
+    if data["benchmark"] == "search_latency":
+        exact = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("exact"))
+        ivf = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("IVF"))
+        return [comparison(f"search latency per query, {data['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
+                for q in ("median", "p99")]
+    full, seed, ours = r[0], r[1], r[2]
+    size = ours.get("size") or int(re.search(r"subset of ([\d,]+)", ours["what"]).group(1).replace(",", ""))
+    out = [comparison(f"dedup of {size:,} embeddings: FAISS + scipy vs the seed's exact way (numpy blocks + union-find)",
+                      ours["seconds"], seed["seconds"], "s")]
+    if full.get("pair_recall_vs_exact_subsample"):
+        out.append(comparison(f"dedup of {data['n']:,} embeddings, duplicate pairs of {full['exact_subsample_queries']:,} sampled rows: "
+                              "IVF (probed lists) vs exact range search", full["pair_recall_vs_exact_subsample"], 1.0, "recall",
+                              lower_is_better=False))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000); ap.add_argument("--d", type=int, default=256)
@@ -78,45 +101,34 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.9, help="cosine of duplicates")
     ap.add_argument("--skip-latency", action="store_true", help="dedup only (search_latency.json kept)")
     ap.add_argument("--subset", type=int, default=30_000, help="size of the seed-vs-ours comparison")
+    ap.add_argument("--out-dir", default=str(OUT), help="where the two JSON files go")
     a = ap.parse_args()
+    out = Path(a.out_dir)
     import faiss
     from tinymatch.core import write_json
-    from tinymatch.report import machine_info, comparison
+    from tinymatch.report import machine_info
     from tinymatch.search import build_index, duplicate_groups, duplicate_pairs, EXACT_MAX, NPROBE
+    command = "python benchmarks/index_scale.py " + " ".join(sys.argv[1:])
+    load = {"start": loadavg()}
     t0 = time.time()
     x, planted = make_data(a.n, a.d, a.planted)
     rng = np.random.default_rng(1)
     sources = rng.choice(a.n, a.queries, replace=False)     # each query is a noisy copy of one gallery vector (cosine ~0.95)
     queries = unit(x[sources] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
     common = dict(date=time.strftime("%Y-%m-%dT%H:%M:%S"), machine=machine_info(), note=NOTE, n=a.n, dim=a.d,
-                  faiss=faiss.__version__, threads=faiss.omp_get_max_threads())
-    # --- search latency by size, exact; approximate at full size
-    rows = []
-    for n in ([] if a.skip_latency else [s for s in a.sizes if s <= a.n]):
-        flat = faiss.IndexFlatIP(a.d); flat.add(x[:n])
-        rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency(flat, queries)))
-        print(rows[-1], flush=True)
+                  faiss=faiss.__version__, threads=faiss.omp_get_max_threads(), nice=os.nice(0), load_average_1_5_15=load)
+    # --- the approximate index and the dedup of the full set through it (first: the peak memory is the dedup's)
     t1 = time.time()
     ivf = build_index(x, exact_max=0)
     build_s = time.time() - t1
-    lat_ivf = latency(ivf, queries)
-    flat = faiss.IndexFlatIP(a.d); flat.add(x)
-    exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
-    recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
-    source_first = float(np.mean(approx_ids[:, 0] == sources))
-    rows.append(dict(index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})", size=a.n, build_seconds=round(build_s, 1),
-                     recall_at_10=round(recall10, 4), source_found_first=round(source_first, 4), **lat_ivf))
-    print(rows[-1], flush=True)
-    exact_full = next((r for r in rows if r["size"] == a.n and r["index"].startswith("exact")), None)
-    if exact_full: write_json(OUT / "search_latency.json", dict(benchmark="search_latency", command="python benchmarks/index_scale.py", **common,
-        exact_max=EXACT_MAX, nprobe=NPROBE, results=rows, recall_note=RECALL_NOTE,
-        comparisons=[comparison(f"search latency per query, {a.n:,} vectors: IVF vs exact", lat_ivf["median_ms"], exact_full["median_ms"], "ms")]))
-    del flat
-    # --- dedup of the full set through the IVF index
+    load["after_index_build"] = loadavg(); print(f"IVF built in {build_s:.1f} s", flush=True)
     t1 = time.time()
     pairs = duplicate_pairs(x, a.threshold, ivf, progress=True)
+    pairs_s = time.time() - t1
     groups = duplicate_groups(x, a.threshold, ivf, pairs=pairs)
     dedup_s = time.time() - t1
+    dedup_peak = peak_gb()
+    load["after_dedup"] = loadavg(); print(f"dedup in {dedup_s:.1f} s ({pairs_s:.1f} s pairs), peak {dedup_peak} GB", flush=True)
     found = {tuple(p) for p in pairs.tolist()}
     planted_recall = float(np.mean([tuple(p) in found for p in planted.tolist()]))
     grouped = {}
@@ -129,26 +141,50 @@ def main():
     lims, _, ids = flat.range_search(x[sub], a.threshold - 1e-6)
     exact_pairs = {tuple(sorted((int(q), int(j)))) for k, q in enumerate(sub) for j in ids[lims[k]:lims[k + 1]] if j != q}
     sub_recall = float(np.mean([p in found for p in exact_pairs])) if exact_pairs else None
+    # --- search latency by size, exact; approximate at full size
+    rows = []
+    for n in ([] if a.skip_latency else [s for s in a.sizes if s <= a.n]):
+        index = flat if n == a.n else faiss.IndexFlatIP(a.d)
+        if n != a.n: index.add(x[:n])
+        rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency(index, queries)))
+        print(rows[-1], flush=True)
+    lat_ivf = latency(ivf, queries)
+    exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
+    recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
+    source_first = float(np.mean(approx_ids[:, 0] == sources))
+    rows.append(dict(index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})", size=a.n, build_seconds=round(build_s, 1),
+                     recall_at_10=round(recall10, 4), source_found_first=round(source_first, 4), **lat_ivf))
+    print(rows[-1], flush=True)
     del flat
+    load["after_latency"] = loadavg()
+    if any(r["size"] == a.n and r["index"].startswith("exact") for r in rows):
+        lat = dict(benchmark="search_latency", command=command, **common, exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
+                   recall_note=RECALL_NOTE)
+        lat["comparisons"] = comparisons(lat)
+        write_json(out / "search_latency.json", lat)
     # --- seed's dedup vs ours on a subset (same vectors, same threshold)
     m = a.subset
     xs = x[:m]
     t1 = time.time(); seed_groups = seed_dedup(xs, -np.sqrt(2 - 2 * a.threshold)); seed_s = time.time() - t1
     t1 = time.time(); our_groups = duplicate_groups(xs, a.threshold); ours_s = time.time() - t1
-    res = dict(benchmark="dedup_scale", command="python benchmarks/index_scale.py", **common, threshold_cosine=a.threshold,
+    load["end"] = loadavg()
+    res = dict(benchmark="dedup_scale", command=command, **common, threshold_cosine=a.threshold,
                planted_pairs=a.planted, planted_cosine="uniform 0.92-0.99",
-               results=[dict(what=f"duplicate_groups on {a.n:,} vectors (IVF range search + scipy components + medoid check)",
-                             index_build_seconds=round(build_s, 1), dedup_seconds=round(dedup_s, 1),
-                             total_seconds=round(build_s + dedup_s, 1), peak_rss_gb=peak_gb(),
+               results=[dict(what=f"duplicate_groups on {a.n:,} vectors (IVF lists probed by matrix products + scipy components + medoid check)",
+                             index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})",
+                             index_build_seconds=round(build_s, 1), pair_seconds=round(pairs_s, 1), dedup_seconds=round(dedup_s, 1),
+                             total_seconds=round(build_s + dedup_s, 1), peak_rss_gb=dedup_peak,
+                             peak_rss_note="max RSS of the process after the dedup, before the exact index of the checks: "
+                                           "the vectors (n x d float32), the IVF index (a second copy) and the dedup",
                              pairs_found=len(pairs), groups=len(groups), planted_pair_recall=round(planted_recall, 4),
                              planted_pairs_grouped=round(planted_grouped, 4),
                              exact_subsample_queries=int(len(sub)), exact_subsample_pairs=len(exact_pairs),
                              pair_recall_vs_exact_subsample=None if sub_recall is None else round(sub_recall, 4)),
-                        dict(what=f"subset of {m:,}: seed's blocked numpy + union-find", seconds=round(seed_s, 2), groups=len(seed_groups)),
-                        dict(what=f"subset of {m:,}: duplicate_groups (exact index)", seconds=round(ours_s, 2), groups=len(our_groups))],
-               comparisons=[comparison(f"dedup of {m:,} embeddings: FAISS + scipy vs seed (numpy blocks + union-find)", ours_s, seed_s, "s")],
+                        dict(what=f"subset of {m:,}: seed's blocked numpy + union-find", size=m, seconds=round(seed_s, 2), groups=len(seed_groups)),
+                        dict(what=f"subset of {m:,}: duplicate_groups (exact index)", size=m, seconds=round(ours_s, 2), groups=len(our_groups))],
                wall_seconds=round(time.time() - t0, 1))
-    write_json(OUT / "dedup_scale.json", res)
+    res["comparisons"] = comparisons(res)
+    write_json(out / "dedup_scale.json", res)
     print(json.dumps(res["results"], indent=1))
 
 

@@ -12,7 +12,8 @@ sys.path.insert(0, str(HERE.parent))
 from tinymatch.core import write_json
 
 SCRIPTS = {"triplet_loss": "triplet_loss.py", "exact_auc": "exact_auc.py", "pair_scoring": "pair_scoring.py",
-           "hpt_trial": "hpt_trial.py", "extraction": "extraction.py"}
+           "hpt_trial": "hpt_trial.py", "extraction": "extraction.py", "folder_embedding": "folder_embedding.py",
+           "near_duplicates": "near_duplicates.py", "search_latency": "index_scale.py", "dedup_scale": "index_scale.py"}
 
 
 def load_script(path: Path):
@@ -29,7 +30,7 @@ def main() -> int:
         data = json.loads(results.read_text())
         data["comparisons"] = load_script(HERE / script).comparisons(data)
         write_json(results, data)
-        for c in data["comparisons"]: print(f"{stem:>13}: {c['name']}: {c['ratio']}x (goal {c['goal']}, met {c['met']})")
+        for c in data["comparisons"]: print(f"{stem:>16}: {c['name']}: {c['ratio']}x (goal {c['goal']}, met {c['met']})")
     return 0
 
 

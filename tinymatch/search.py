@@ -18,11 +18,11 @@ from .core import TinymatchError, home_dir, atomic_write, write_json, file_sha25
 from .matcher import ImageMatcher, resolve_matcher
 
 # %% auto #0
-__all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'folder_files', 'build_index',
-           'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore', 'descriptor_vectors',
-           'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups',
-           'calibrate_dedup', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html', 'embed_folder', 'cli_search',
-           'cli_dedup', 'cli_embed']
+__all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'PAIR_BLOCK', 'folder_files',
+           'build_index', 'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore',
+           'descriptor_vectors', 'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs',
+           'duplicate_groups', 'calibrate_dedup', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html',
+           'embed_folder', 'cli_search', 'cli_dedup', 'cli_embed']
 
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
@@ -37,8 +37,8 @@ def folder_files(folder: str | Path, # the folder to scan recursively
     return sorted(p for p in out if p.is_file())
 
 # %% ../nbs/12_search.ipynb #d20f482d
-EXACT_MAX = 30_000    # largest gallery searched exactly: one exact query scans every vector; search_latency.json
-                      # (loaded 2-core machine) has 0.46 ms at 10k and 70 ms at 100k, memory-bound: ~20 ms at 30k
+EXACT_MAX = 30_000    # largest gallery searched exactly: one exact query scans every vector; search_latency.json (idle
+                      # 2-core machine) has 0.16 ms at 10k, 4.6 ms at 100k, 45 ms at 1M; an earlier, loaded run 70 ms at 100k
 NPROBE = 16
 
 def _faiss():
@@ -281,23 +281,54 @@ def write_copy(src: str | Path,     # an image file
     return out
 
 # %% ../nbs/12_search.ipynb #8b3aae98
-def duplicate_pairs(vectors: np.ndarray,   # (n, d) L2-normalised
+PAIR_BLOCK = 1 << 22  # similarities computed at once by `duplicate_pairs` (16 MB of float32)
+
+def _ivf_lists(ivf) -> list[np.ndarray]:
+    "The vector ids held by each list of an IVF index"
+    faiss, inv = _faiss(), ivf.invlists
+    return [faiss.rev_swig_ptr(inv.get_ids(l), inv.list_size(l)).astype(np.int64) if inv.list_size(l) else np.zeros(0, np.int64)
+            for l in range(ivf.nlist)]
+
+def _unique_pairs(p: np.ndarray, n: int) -> np.ndarray:
+    "Rows (i, j) as sorted pairs i < j, self-pairs and repeats dropped"
+    p = np.sort(p[p[:, 0] != p[:, 1]], axis=1).astype(np.int64)
+    key = np.unique(p[:, 0] * n + p[:, 1])
+    return np.stack([key // n, key % n], 1)
+
+def duplicate_pairs(vectors: np.ndarray,   # (n, d) L2-normalised, row i is vector i of `index`
                     threshold: float,      # cosine at or above which two vectors are duplicates
                     index=None,            # a FAISS index of `vectors` (default: `build_index`)
-                    batch: int = 16384,    # queries per range search
+                    batch: int = 16384,    # queries per range search (exact) or per coarse search (IVF)
                     progress: bool = False, # show a progress bar
                    ) -> np.ndarray:
-    "(m, 2) int64 pairs i < j with cosine >= threshold, from batched FAISS range searches"
+    "(m, 2) int64 pairs i < j with cosine >= threshold: exact range search, or through an IVF index's probed lists"
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = len(vectors)
     index = index if index is not None else build_index(vectors)
-    out = []
-    for s in tqdm(range(0, len(vectors), batch), total=-(-len(vectors) // batch), desc="range search", leave=False, disable=not progress):
-        lims, _, ids = index.range_search(vectors[s:s + batch], float(threshold) - 1e-6)
-        rows = np.repeat(np.arange(s, s + len(lims) - 1), np.diff(lims).astype(np.int64))
-        keep = rows < ids
-        out.append(np.stack([rows[keep], ids[keep]], 1))
-    return np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), np.int64)
+    if index.ntotal != n: raise TinymatchError(f"index: expected the {n} vectors of `vectors`, got an index of {index.ntotal}")
+    t, out = float(threshold) - 1e-6, []
+    bar = lambda it, total, desc: tqdm(it, total=total, desc=desc, leave=False, disable=not progress)
+    if not hasattr(index, "nprobe"):       # exact: FAISS range search, blocks of queries (BLAS)
+        for s in bar(range(0, n, batch), -(-n // batch), "range search"):
+            lims, _, ids = index.range_search(vectors[s:s + batch], t)
+            out.append(np.stack([np.repeat(np.arange(s, s + len(lims) - 1), np.diff(lims).astype(np.int64)), ids], 1))
+    else:                                  # IVF: each vector against every member of the lists it probes
+        ivf = _faiss().extract_index_ivf(index)
+        probes = np.concatenate([ivf.quantizer.search(vectors[s:s + batch], ivf.nprobe)[1] for s in range(0, n, batch)])
+        lid, qid = probes.ravel(), np.repeat(np.arange(n, dtype=np.int64), probes.shape[1])
+        order = np.argsort(lid, kind="stable"); lid, qid = lid[order], qid[order]
+        cuts = np.searchsorted(lid, np.arange(ivf.nlist + 1))     # lid -1 (fewer lists than nprobe) sorts first, unused
+        for l, members in bar(enumerate(_ivf_lists(ivf)), ivf.nlist, "duplicate pairs"):
+            queries = qid[cuts[l]:cuts[l + 1]]
+            step = max(1, PAIR_BLOCK // max(len(members), 1))
+            for s in range(0, len(queries) if len(members) else 0, step):
+                q = queries[s:s + step]
+                i, j = np.nonzero(vectors[q] @ vectors[members].T >= t)   # one matrix product, not one dot per pair
+                out.append(np.stack([q[i], members[j]], 1))
+    return _unique_pairs(np.concatenate(out), n) if out else np.zeros((0, 2), np.int64)
 
+
+# %% ../nbs/12_search.ipynb #f3eb2399
 def _components(n, pairs):
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
