@@ -85,6 +85,7 @@ if comparison:
     display(Markdown(f"As a comparison (not the headline), the seed-{cfg.seed} run was also trained with the **{comparison_loss}** loss, "
                      f"everything else equal, in `{comparison[0].experiment_name}`; the evaluation section scores it."))
     display(seed_runs_table({cfg.seed: comparison_dir}))
+    caption("The comparison run: the headline configuration and seed trained with the other loss.")
 
 # %% [markdown]
 # ### Learning curve
