@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(REPO))
     from tinymatch.config import load_experiment_config
     from tinymatch.matcher import group_metrics, head_embedder, mixed_embedder, choose_raw_feature_weight
+    from tinymatch.features import l2_normalize
     from tinymatch.model import load_head
     from tinymatch.report import machine_info
     from tinymatch.train import TrainingData, train, SUMMARY_FILE
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     names = [n for n in (a.only or LEVERS) if n not in done]
     unknown = [n for n in names if n not in LEVERS]
     if unknown: p.error(f"--only: unknown lever(s) {unknown}; known: {list(LEVERS)}")
-    raw_embed = lambda rows: features[rows]
+    raw_embed = lambda rows: l2_normalize(features[rows])
     for i, name in enumerate(names):
         if i % n_shards != shard: continue
         cfg = base.replace(experiment_name=f"levers-{list(LEVERS).index(name)}", **LEVERS[name])
