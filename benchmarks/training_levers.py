@@ -4,8 +4,8 @@ Trains the tuned head (a model folder's config.yaml, at the given input size) on
 features, and scores every result on the **seen-class validation split** (`valid`) and on the **held-out
 validation classes** (`unseen_valid`); never on a test split, never on the unseen test classes. The raw extractor
 features are scored on the same groups, and the base head is also mixed with its raw features after training
-(`model.RawFeatureMix` at several shares, no training cost). The `cpu` profile's fixed fields (configs/hpt.yaml)
-are chosen from this table; the raw-feature share by `matcher.choose_raw_feature_weight`.
+(`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`). The `cpu` profile's fixed fields (configs/hpt.yaml)
+are chosen from this table; the share after training by `matcher.choose_raw_feature_weight`.
 
     python benchmarks/training_levers.py --config tinymatch/assets/reference_model/config.yaml --image-size 224
     python benchmarks/training_levers.py ... --shard 1/2     # two processes share the levers (results merged)
@@ -27,7 +27,7 @@ LEVERS = {   # name -> overrides of the base config
     "smaller head: 128-d, no block": {"embedding_dim": 128, "intermediate_ff_block_units": []},
     "multi-similarity loss": {"loss": "multi_similarity"},
 }
-POST_HOC_SHARES = (0.25, 0.5, 0.75)   # raw-feature shares mixed into the base head after its training
+POST_HOC_SHARES = (0.25, 0.5, 0.75, 0.9)   # raw-feature shares mixed into the base head after its training
 
 
 def main(argv=None) -> int:
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
         rows = [_row(name, LEVERS[name], seconds, summary, group_metrics(learned, index))]
         if not LEVERS[name]:   # the base head: its raw features alone, and mixed in after training
             rows.append(_row("raw extractor features (no head)", {}, 0.0, None, group_metrics(raw_embed, index)))
-            rows += [_row(f"base head + raw-feature share {w:g} after training", {"raw_feature_weight (post hoc)": w}, 0.0, None,
+            rows += [_row(_post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
                           group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in POST_HOC_SHARES]
         for r in rows: print(json.dumps(r), flush=True)
         _merge(rows, dict(benchmark="training_levers", splits={"seen validation": "valid", "unseen validation": "unseen_valid"},
@@ -78,13 +78,20 @@ def main(argv=None) -> int:
                           time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=" ".join([Path(sys.executable).name, *sys.argv])))
     result = _read(RESULTS)
     by_name = {r["lever"]: r for r in result.get("results", [])}
+    base_dir = Path(data.home or "") / "models" / "levers-0"
+    missing = [w for w in POST_HOC_SHARES if _post_hoc_name(w) not in by_name]
+    if shard == 0 and "base (the tuned head)" in by_name and missing and (base_dir / "head.keras").exists():
+        learned = head_embedder(load_head(base_dir), features)   # more shares of the measured base head, no training
+        _merge([_row(_post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
+                     group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in missing], {})
+        result = _read(RESULTS); by_name = {r["lever"]: r for r in result["results"]}
     if "raw extractor features (no head)" in by_name:
         raw = _groups(by_name["raw extractor features (no head)"])
         candidates = {0.0: _groups(by_name["base (the tuned head)"])}
         for r in result["results"]:
-            w = r["overrides"].get("raw_feature_weight", r["overrides"].get("raw_feature_weight (post hoc)"))
-            if w is not None and r["lever"] in by_name: candidates.setdefault(float(w), _groups(r))
-        _merge([], {"raw_feature_weight_choice": {**choose_raw_feature_weight(candidates, raw), "candidates": sorted(candidates)}})
+            w = r["overrides"].get("raw_share_after_training")
+            if w is not None: candidates[float(w)] = _groups(r)
+        _merge([], {"raw_share_after_training_choice": {**choose_raw_feature_weight(candidates, raw), "candidates": sorted(candidates)}})
     print(f"wrote {RESULTS}")
     return 0
 
@@ -98,6 +105,9 @@ def _row(name, overrides, seconds, summary, metrics) -> dict:
     for group, m in metrics.items():
         row.update({f"{group} {k}": round(v, 4) for k, v in m.items()})
     return row
+
+
+def _post_hoc_name(w: float) -> str: return f"base head + raw-feature share {w:g} after training"
 
 
 def _groups(row) -> dict:

@@ -11,7 +11,7 @@ import tinymatch
 from .core import TinymatchError, atomic_dir, quiet_tensorflow
 
 # %% auto #0
-__all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'RawFeatureMix', 'build_head', 'augmentation_layer',
+__all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'FFBlock', 'RawFeatureMix', 'build_head', 'with_raw_features', 'augmentation_layer',
            'build_feature_model', 'feature_head', 'tiny_extractor', 'save_feature_model', 'save_head',
            'load_feature_model', 'load_head']
 
@@ -89,6 +89,16 @@ def build_head(input_dim,  # the extractor's output shape without the batch axis
         x = RawFeatureMix(cfg.raw_feature_weight, name="raw_feature_mix")([raw, x])
     outputs = tf.keras.layers.UnitNormalization(axis=-1, name="l2_normalize")(x)
     return tf.keras.Model(inputs, outputs, name=name)
+
+# %% ../nbs/08_model.ipynb #e58cd0fc
+def with_raw_features(head: tf.keras.Model, # a trained head (features -> unit embedding)
+                      weight: float,        # share w of the raw features, in [0, 1)
+                      name: str = "head_with_raw_features", # model name
+                     ) -> tf.keras.Model:
+    "features -> unit vector whose cosine is w * raw cosine + (1 - w) * the head's cosine"
+    inputs = tf.keras.Input(shape=tuple(head.input_shape[1:]), name="features")
+    raw = tf.keras.layers.Flatten(name="flatten_raw")(inputs) if len(head.input_shape) > 2 else inputs
+    return tf.keras.Model(inputs, RawFeatureMix(weight, name="raw_feature_mix")([raw, head(inputs)]), name=name)
 
 # %% ../nbs/08_model.ipynb #866b6eef
 def augmentation_layer(seed: int | None = None, # seed of the random layers

@@ -667,9 +667,9 @@ def _input_size_basis(results_dir: Path) -> str:
 def _raw_share_basis(results_dir: Path, base) -> str:
     "Why the raw-feature share is what it is, from the levers benchmark's recorded choice"
     p = Path(results_dir) / "training_levers.json"
-    choice = _read_json(p, "training levers benchmark").get("raw_feature_weight_choice") if p.exists() else None
+    choice = _read_json(p, "training levers benchmark").get("raw_share_after_training_choice") if p.exists() else None
     if not choice: return "fixed in advance (no raw-feature share measured)"
-    agrees = "" if float(choice["weight"]) == float(base.raw_feature_weight) else f"; the benchmark chose {choice['weight']:g}, this run uses another value"
+    agrees = "" if float(choice["weight"]) == float(base.raw_share_after_training) else f"; the benchmark chose {choice['weight']:g}, this run uses another value"
     return f"seen and unseen validation classes (benchmarks/results/training_levers.json): {choice['why']}{agrees}"
 
 def _flip_basis(results_dir: Path, image_size: int) -> str:
@@ -702,7 +702,7 @@ def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
             ("triplet margin", f"{b.margin:g}", _levers_basis(results_dir, b)),
             ("batch composition", f"{b.batch_size // b.samples_per_class} classes x {b.samples_per_class} images", _levers_basis(results_dir, b)),
             ("learning rate", f"{b.learning_rate:g}", _levers_basis(results_dir, b)),
-            ("raw-feature share of the embedding", f"{b.raw_feature_weight:g}", _raw_share_basis(results_dir, b)),
+            ("raw-feature share, mixed in after training", f"{b.raw_share_after_training:g}", _raw_share_basis(results_dir, b)),
             ("test-time flip", "not used", _flip_basis(results_dir, b.image_size)),
             ("loss", f"semi-hard triplet ({b.loss} implementation), the study's",
              "fixed in advance; the multi-similarity loss is trained beside it for comparison only")]

@@ -14,7 +14,7 @@ import yaml
 import tinymatch
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
-from .model import build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
+from .model import with_raw_features, build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
 
 # %% auto #0
 __all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
@@ -359,7 +359,10 @@ def train(cfg: ExperimentConfig,          # the experiment
                                            checkpoint_dir=model_dir / "checkpoints", on_epoch_end=record,
                                            log_dir=log_dir, verbose=verbose)
     _write_history(model_dir / HISTORY_FILE, res.history)
-    feature_model = model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
+    if cfg.raw_share_after_training > 0:   # the raw features keep a share of every distance (chosen on validation classes)
+        head = with_raw_features(head, cfg.raw_share_after_training)
+        feature_model = build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
+    else: feature_model = model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
     save_feature_model(feature_model, model_dir)
     write_json(model_dir / SUMMARY_FILE, dict(experiment_name=cfg.experiment_name, best_epoch=res.best_epoch,
                best_val_loss=res.best_val_loss, epochs_run=len(res.history), stopped_early=res.stopped_early,
