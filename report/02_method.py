@@ -20,7 +20,7 @@ from tinymatch.extractors import EXTRACTORS, registry_table
 from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from pathlib import Path
-from tinymatch.report import resolution_table, best_input_size, benchmark_results, benchmark_provenance_text, decision_table
+from tinymatch.report import resolution_table, best_input_size, levers_table, benchmark_provenance_text, decision_table
 from tinymatch.train import model_summary_text
 from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
@@ -192,14 +192,19 @@ print(model_summary_text(head))
 example.table()
 
 # %%
-display(Markdown(f"Two fixed fields of profile `{profile}` may depart from the study: a margin of {hcfg.base.margin:g} (tfa's default is 1.0), "
-                 f"and batches of {hcfg.base.batch_size // hcfg.base.samples_per_class} classes x {hcfg.base.samples_per_class} images. "
-                 "The `cpu` values were chosen on the **validation** split (never the test split) by training the first tuned "
-                 "head for 40 epochs with each variant (`benchmarks/training_levers.py`):"))
+display(Markdown(f"Fixed fields of profile `{profile}` that depart from the study or that the study did not have: a margin of "
+                 f"{hcfg.base.margin:g} (tfa's default is 1.0), batches of {hcfg.base.batch_size // hcfg.base.samples_per_class} classes "
+                 f"x {hcfg.base.samples_per_class} images, and a raw-feature share of {hcfg.base.raw_share_after_training:g} mixed into "
+                 "the trained embedding. They were chosen on **validation** data only (seen-class validation images, and the unseen "
+                 "*validation* classes for the raw-feature share) by training one tuned head with each variant "
+                 "(`benchmarks/training_levers.py`). Each row is one lever: what it changes, what it cost, and what it gave."))
 
 # %%
 if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))
-benchmark_results("training_levers", benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
+levers_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
+
+# %%
+caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
 
 # %% [markdown]
 # ## Open-set protocol and the data behind every decision
