@@ -22,7 +22,7 @@ from tinymatch.config import load_hpt_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.report import seed_loss_comparison
 from tinymatch.hpt import (run_study, run_parallel_study, search_space_table, storage_url, count_trials, trials_table, best_config, plot_hpt_figures,
-                           direction, hpt_observations)
+                           direction, hpt_observations, objective_agreement)
 from tinymatch.report import caption
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
@@ -95,6 +95,16 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
 if hcfg.objective == "val_loss":
     display(Markdown(seed_loss_comparison(bt.value, hcfg.base.margin, Path(str(hcfg.base.feature_extractor)).name,
                                           hcfg.base.image_size)))
+
+# %% [markdown]
+# #### Which objective?
+#
+# The study optimises one objective. Every trial also records the other one (validation MAP@R when the
+# validation loss is optimised, and the reverse) at its best epoch, so the run can say whether the choice
+# of objective changes which configuration wins.
+
+# %%
+display(Markdown(objective_agreement(study)))
 
 # %% [markdown]
 # ### Visualising the study

@@ -12,7 +12,7 @@ import yaml
 import tinymatch
 from .core import TinymatchError, home_dir, save_figure, atomic_write
 from .config import ExperimentConfig, HPTConfig, load_hpt_config
-from .train import TrainingData, fit_config
+from .train import TrainingData, fit_config, valid_map_at_r
 import optuna
 
 # %% auto #0
@@ -21,7 +21,7 @@ __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', '
            'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config',
            'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
            'parallel_observation', 'contour_observation', 'importance_observation', 'duration_observation',
-           'hpt_observations', 'cli_hpt', 'run_parallel_study']
+           'objective_agreement', 'hpt_observations', 'cli_hpt', 'run_parallel_study']
 
 # %% ../nbs/10_hpt.ipynb #d484cb55
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -169,6 +169,13 @@ def _same_config(trial):
     others = trial.study.get_trials(deepcopy=False, states=(*COUNTED, _RUNNING))
     return next((t for t in others if t.number != trial.number and t.params == trial.params and not is_duplicate(t)), None)
 
+def _other_objective(hpt_cfg: HPTConfig, cfg, data: TrainingData, head, res) -> dict:
+    "The objective the study does not optimise, at the trial's best epoch: `val_map_at_r` or `val_loss` (user attrs)"
+    if hpt_cfg.objective == "map_at_r": return {"val_loss": float(res.history["val_loss"].iloc[res.best_epoch])}
+    if cfg.image_augmentation: return {}   # features are not cached: no cheap MAP@R
+    va = data.rows(cfg, "valid")
+    return {"val_map_at_r": valid_map_at_r(head, data.features(cfg)[va], data.index(cfg)["class_id"].to_numpy()[va])}
+
 def make_objective(hpt_cfg: HPTConfig,   # the study config
                    data: TrainingData,   # the study's data, loaded once
                    n_trials: int,        # the study's target number of finished trials
@@ -184,7 +191,7 @@ def make_objective(hpt_cfg: HPTConfig,   # the study config
         same = _same_config(trial)
         if same is not None:   # training is deterministic: the same choice gives the same result, so reuse it
             trial.set_user_attr("duplicate_of", same.number)
-            for k in ("best_epoch", "epochs_run"):
+            for k in ("best_epoch", "epochs_run", "val_loss", "val_map_at_r"):
                 if k in same.user_attrs: trial.set_user_attr(k, same.user_attrs[k])
             if same.state == optuna.trial.TrialState.COMPLETE: return float(same.value)
             raise optuna.TrialPruned(f"repeats trial {same.number} ({same.state.name.lower()})")
@@ -195,12 +202,13 @@ def make_objective(hpt_cfg: HPTConfig,   # the study config
             trial.set_user_attr("epochs_run", epoch + 1)
             if trial.should_prune(): raise optuna.TrialPruned(f"pruned after epoch {epoch}")
         try:
-            _, _, res, _ = fit_config(cfg, data, map_at_r=hpt_cfg.objective == "map_at_r", on_epoch_end=report, verbose=verbose)
+            _, head, res, _ = fit_config(cfg, data, map_at_r=hpt_cfg.objective == "map_at_r", on_epoch_end=report, verbose=verbose)
         except optuna.TrialPruned: raise
         except Exception as e:
             trial.set_user_attr("error", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"); raise
         trial.set_user_attr("best_epoch", res.best_epoch)
         trial.set_user_attr("epochs_run", len(res.history))
+        for k, v in _other_objective(hpt_cfg, cfg, data, head, res).items(): trial.set_user_attr(k, v)
         return float(res.history[key].iloc[res.best_epoch])
     return objective
 
@@ -510,6 +518,24 @@ def duration_observation(study: optuna.Study, # the study
     per = pd.DataFrame([{"choice": str(t.params[top]), "s": seconds(t)} for t in _finished(study)]).groupby("choice")["s"].mean()
     return (f"**`{top}`** has the most influence on a trial's duration (fANOVA importance **{share:.2f}**); mean "
             "duration by choice: " + ", ".join(f"{c}: {s:.0f} s" for c, s in per.sort_values().items()) + ".")
+
+# %% ../nbs/10_hpt.ipynb #a67f3f02
+def objective_agreement(study: optuna.Study, # a study whose trials record both objectives (val_loss and val_map_at_r)
+                       ) -> str:
+    "Markdown: whether the validation loss and the validation MAP@R rank the complete trials alike and pick the same best"
+    from scipy.stats import spearmanr
+    done = [t for t in _finished(study) if "val_loss" in t.user_attrs or "val_map_at_r" in t.user_attrs]
+    if len(done) < 2: return "Fewer than two complete trials record both objectives: no comparison."
+    maximise = _sign(study) < 0
+    loss = np.array([t.user_attrs["val_loss"] if maximise else t.value for t in done])
+    mapr = np.array([t.value if maximise else t.user_attrs["val_map_at_r"] for t in done])
+    rho = float(spearmanr(-loss, mapr).statistic)
+    by_loss, by_map = done[int(np.argmin(loss))], done[int(np.argmax(mapr))]
+    same = (f"both pick trial #{by_loss.number}" if by_loss.number == by_map.number else
+            f"the loss picks trial #{by_loss.number} (MAP@R {mapr[done.index(by_loss)]:.4f}) and MAP@R picks trial "
+            f"#{by_map.number} (MAP@R {mapr[done.index(by_map)]:.4f})")
+    return (f"Over {_plural(len(done), 'complete trial')}, a lower validation loss goes with a higher validation MAP@R at "
+            f"Spearman rank correlation **{rho:.2f}**; {same}. The study optimised the {_objective_name(study)}.")
 
 # %% ../nbs/10_hpt.ipynb #f43ffe4e
 def hpt_observations(study: optuna.Study,           # the study
