@@ -529,13 +529,14 @@ def objective_agreement(study: optuna.Study, # a study whose trials record both 
     maximise = _sign(study) < 0
     loss = np.array([t.user_attrs["val_loss"] if maximise else t.value for t in done])
     mapr = np.array([t.value if maximise else t.user_attrs["val_map_at_r"] for t in done])
-    rho = float(spearmanr(-loss, mapr).statistic)
+    rho = float(spearmanr(-loss, mapr).statistic) if np.ptp(loss) > 0 and np.ptp(mapr) > 0 else float("nan")
+    agree = (f"a lower validation loss goes with a higher validation MAP@R at Spearman rank correlation **{rho:.2f}**"
+             if np.isfinite(rho) else "the two objectives have no rank correlation (one is the same for every trial)")
     by_loss, by_map = done[int(np.argmin(loss))], done[int(np.argmax(mapr))]
     same = (f"both pick trial #{by_loss.number}" if by_loss.number == by_map.number else
             f"the loss picks trial #{by_loss.number} (MAP@R {mapr[done.index(by_loss)]:.4f}) and MAP@R picks trial "
             f"#{by_map.number} (MAP@R {mapr[done.index(by_map)]:.4f})")
-    return (f"Over {_plural(len(done), 'complete trial')}, a lower validation loss goes with a higher validation MAP@R at "
-            f"Spearman rank correlation **{rho:.2f}**; {same}. The study optimised the {_objective_name(study)}.")
+    return f"Over {_plural(len(done), 'complete trial')}, {agree}; {same}. The study optimised the {_objective_name(study)}."
 
 # %% ../nbs/10_hpt.ipynb #f43ffe4e
 def hpt_observations(study: optuna.Study,           # the study
