@@ -1,25 +1,22 @@
 """Exact pairwise AUC over all pairs of n embeddings: tinymatch vs scikit-learn vs a full-argsort rank AUC.
 
 Usage: .venv/bin/python benchmarks/exact_auc.py [--quick] [--n 10000] [--dim 1024] [--classes 200]
-Writes benchmarks/results/exact_auc.json (atomically).
+Writes <--out-dir>/exact_auc.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import argparse, gc, os, platform, resource, sys, time
+import gc, resource, sys, time
 from pathlib import Path
 
 import numpy as np
 import sklearn
 from sklearn.metrics import roc_auc_score
-from tinymatch.core import write_json
 from tinymatch.metrics import pair_scores, pair_statistics, pairwise_auc
+from tinymatch.records import benchmark_parser, comparison, write_result
 
-RESULTS = Path(__file__).resolve().parent / "results" / "exact_auc.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def machine_info() -> dict:
-    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
-    from tinymatch.report import machine_info as machine
-    return {**machine(), "numpy": np.__version__, "sklearn": sklearn.__version__}
+VERSIONS = {"numpy": np.__version__, "sklearn": sklearn.__version__}   # added to the result's `machine`
 
 
 def clustered_embeddings(n: int, dim: int, n_classes: int, noise: float, seed: int = 0):
@@ -52,7 +49,6 @@ def timed(fn, *args, **kwargs):
 
 def comparisons(result: dict) -> list:
     "Exact AUC from the embeddings against sklearn's roc_auc_score on every pair's score (score time included)"
-    from tinymatch.report import comparison
     n, sk = result["data"]["n"], result["sklearn_roc_auc_score"]
     scores_s = float(sk["note"].split("took ")[1].split(" s")[0]) if "took " in sk.get("note", "") else 0.0
     return [comparison(f"exact AUC over all pairs, n={n:,}", result["tinymatch_pairwise_auc"]["seconds_median"],
@@ -60,7 +56,7 @@ def comparisons(result: dict) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__doc__, RESULTS)
     parser.add_argument("--quick", action="store_true", help="n = 2000 instead of 10000")
     parser.add_argument("--n", type=int, default=None)
     parser.add_argument("--dim", type=int, default=1024)
@@ -70,7 +66,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     n = args.n or (2000 if args.quick else 10000)
     emb, labels = clustered_embeddings(n, args.dim, args.classes, args.noise)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     times = []
     for _ in range(args.repeats):
@@ -86,8 +81,7 @@ def main(argv=None) -> int:
     gc.collect()
     rank_auc, rank_seconds = timed(argsort_rank_auc, scores, positive)
     result = {
-        "benchmark": "exact ROC AUC over all pairs of L2-normalised embeddings (negative L2 distance as score)",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "description": "exact ROC AUC over all pairs of L2-normalised embeddings (negative L2 distance as score)",
         "data": {"n": n, "dim": args.dim, "classes": args.classes, "noise": args.noise, "pairs": n * (n - 1) // 2,
                  "positive_pairs": int(positive.sum()), "negative_pairs": int((~positive).sum())},
         "tinymatch_pairwise_auc": {"auc": auc, "seconds_median": tinymatch_seconds, "seconds": times,
@@ -103,12 +97,12 @@ def main(argv=None) -> int:
                             "tar_at_far": {str(k): {"tar": v[0], "threshold": v[1]} for k, v in tar.items()},
                             "eer": eer[0], "eer_threshold": eer[1]},
         "goal": "tinymatch under 10 s at n=10,000, d=1024; same AUC as sklearn",
-        "machine": machine_info(), "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": VERSIONS,
     }
     result["comparisons"] = comparisons(result)
-    write_json(RESULTS, result)
+    path = write_result("exact_auc", result, args.out_dir)
     print({k: v for k, v in result.items() if k not in ("machine",)})
-    print(f"wrote {RESULTS}")
+    print(f"wrote {path}")
     return 0
 
 

@@ -7,40 +7,33 @@ run here on the same real Tiny ImageNet images through the same FeatureModel (Ef
 128 px + an untrained head); the generator side runs on a fixed number of pairs. A third measurement
 times the exact AUC over all 49,995,000 pairs of 10,000 embeddings (target: under 10 s).
 
-Usage: .venv/bin/python benchmarks/pair_scoring.py [--quick]   ->  benchmarks/results/pair_scoring.json
+Usage: .venv/bin/python benchmarks/pair_scoring.py [--quick] [--out-dir DIR] [--source ZIP] [--home DIR]
+Writes <--out-dir>/pair_scoring.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import argparse, io, os, platform, sys, time, zipfile
+import os, sys, time
 from pathlib import Path
 
 import numpy as np
 
-import tinymatch
-from tinymatch.core import write_json, quiet_tensorflow
+from tinymatch.core import data_source, quiet_tensorflow
+from tinymatch.records import benchmark_parser, comparison, write_result
 
-REPO = Path(__file__).resolve().parents[1]
-ZIP = Path(os.environ.get("TINYMATCH_DATA", "/work/shared/data/tiny-imagenet-200.zip"))
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def read_images(n: int, size: int, seed: int = 0):
-    "n official-val images (decoded, resized to size) and their class ids, straight from the zip"
+def read_images(source, home, n: int, size: int, seed: int = 0):
+    "n official-val images (decoded, resized to size) and their class ids, from the prepared dataset (tinymatch.data)"
     from PIL import Image
+    from tinymatch.data import build_index, prepare
     from tinymatch.pipelines import load_rgb
     tf = quiet_tensorflow()
-    with zipfile.ZipFile(ZIP) as zf:
-        names = zf.namelist()
-        root = names[0].split("/")[0]
-        ann = zf.read(f"{root}/val/val_annotations.txt").decode().splitlines()
-        files = sorted((l.split("\t")[0], l.split("\t")[1]) for l in ann if l.strip())
-        pick = np.random.default_rng(seed).choice(len(files), n, replace=False)
-        wnids = sorted({files[i][1] for i in pick})
-        images, labels = [], []
-        for i in pick:
-            f, w = files[i]
-            rgb = load_rgb(Image.open(io.BytesIO(zf.read(f"{root}/val/images/{f}"))))
-            images.append(tf.image.resize(rgb.astype("float32"), (size, size)).numpy())
-            labels.append(wnids.index(w))
-    return np.stack(images), np.array(labels)
+    val = build_index(prepare(source, home, progress=False))
+    val = val[val["official_split"] == "val"].sort_values("path").reset_index(drop=True)
+    pick = val.iloc[np.random.default_rng(seed).choice(len(val), n, replace=False)]
+    wnids = sorted(set(pick["wnid"]))
+    images = [tf.image.resize(load_rgb(Image.open(p)).astype("float32"), (size, size)).numpy() for p in pick["path"]]
+    return np.stack(images), np.array([wnids.index(w) for w in pick["wnid"]])
 
 
 def feature_model(size: int):
@@ -113,14 +106,13 @@ def exact_auc_10k(n: int = 10_000, n_classes: int = 200, dim: int = 1024, seed: 
 
 def comparisons(result: dict) -> list:
     "Pairs scored per second: embed once and score by matrix, against the seed's pair generator (two passes per pair)"
-    from tinymatch.report import comparison
     return [comparison(f"pair scoring, {result['setup']['images']} images at {result['setup']['image_size']} px",
                        result["matrix"]["pairs_per_second"], result["generator"]["pairs_per_second"], "pairs/s",
                        lower_is_better=False)]
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="fewer images and pairs (a smoke run)")
     p.add_argument("--images", type=int, default=200)
     p.add_argument("--pairs", type=int, default=512, help="pairs scored the generator way")
@@ -130,29 +122,26 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()
     tf = quiet_tensorflow()
     from tinymatch.matcher import build_siamese
-    images, labels = read_images(n_images, args.size)
+    images, labels = read_images(args.source, args.home, n_images, args.size)
     fm = feature_model(args.size)
     siamese = build_siamese(fm)
     gen = generator_way(siamese, images, labels, n_pairs)
     mat, emb = matrix_way(fm, images)
     auc = exact_auc_10k(n=2000 if args.quick else 10_000, n_classes=40 if args.quick else 200)
     result = {
-        "benchmark": "pair_scoring", "quick": args.quick, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "quick": args.quick,
         "setup": {"extractor": "efficientnet_lite0", "image_size": args.size, "images": n_images,
-                  "data": str(ZIP.name) + " (official val images)", "embedding_dim": int(emb.shape[1])},
+                  "data": Path(data_source(args.source)).name + " (official val images)", "embedding_dim": int(emb.shape[1])},
         "generator": gen, "matrix": mat,
         "speedup_pairs_per_second": mat["pairs_per_second"] / gen["pairs_per_second"],
         "exact_auc_all_pairs": auc,
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
-                    "tensorflow": tf.__version__, "numpy": np.__version__,
+        "machine": {"tensorflow": tf.__version__, "numpy": np.__version__,
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()],
                     "note": "2 shared cores: absolute rates vary with load; both ways run in the same process, back to back"},
     }
-    out = REPO / "benchmarks" / "results" / "pair_scoring.json"
     result["comparisons"] = comparisons(result)
-    write_json(out, result)
+    out = write_result("pair_scoring", result, args.out_dir)
     print(f"generator: {gen['pairs']} pairs in {gen['seconds']} s = {gen['pairs_per_second']:.1f} pairs/s")
     print(f"matrix:    {mat['pairs']} pairs in {mat['seconds']} s = {mat['pairs_per_second']:.1f} pairs/s")
     print(f"speed-up:  {result['speedup_pairs_per_second']:.0f}x")

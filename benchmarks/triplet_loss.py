@@ -1,26 +1,24 @@
-"""Forward+backward time of tfa's semi-hard triplet loss vs tinymatch's exact O(B^2 log B) one, and of the multi-similarity loss vs its loop reference.
+"""Forward+backward time of tfa's semi-hard triplet loss vs tinymatch's exact O(B^2 log B) one,
+and of the multi-similarity loss vs its loop reference.
 
-Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1024] [--out results.json]
-Writes benchmarks/results/triplet_loss.json (atomically).
+Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1024] [--out-dir DIR]
+Writes <--out-dir>/triplet_loss.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import argparse, functools, json, os, platform, statistics, sys, time
+import functools, json, os, statistics, sys, time
 from pathlib import Path
 
 import numpy as np
-import tinymatch
-from tinymatch.core import quiet_tensorflow, write_json
+from tinymatch.core import quiet_tensorflow
+from tinymatch.records import benchmark_parser, comparison, write_result
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
 from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
 
-RESULTS = Path(__file__).resolve().parent / "results" / "triplet_loss.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def machine_info() -> dict:
-    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
-    from tinymatch.report import machine_info as machine
-    return {**machine(), "tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}
+VERSIONS = {"tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}   # added to `machine`
 
 
 def available_memory_bytes() -> int:
@@ -32,7 +30,8 @@ def available_memory_bytes() -> int:
 
 
 def ms_loop_reference():
-    "The loop over anchors the notebook tests the multi-similarity loss against (`ms_loss_loops`, a test cell of nbs/06_losses.ipynb), read from there"
+    """The loop over anchors the notebook tests the multi-similarity loss against (`ms_loss_loops`, a test cell of
+    nbs/06_losses.ipynb), read from there"""
     nb = json.loads((Path(__file__).resolve().parent.parent / "nbs" / "06_losses.ipynb").read_text())
     source = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and "def ms_loss_loops" in "".join(c["source"]))
     namespace = {"np": np, "tf": tf, "multi_similarity_loss": multi_similarity_loss}
@@ -89,7 +88,6 @@ def time_steps(steps: dict, labels, embeddings, repeats: dict) -> dict:
 
 def comparisons(result: dict) -> list:
     "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
-    from tinymatch.report import comparison
     return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
                        "s", goal=10 if r["batch_size"] == 256 else None)
             for r in result["results"] if r.get("tfa_seconds")] + \
@@ -98,12 +96,11 @@ def comparisons(result: dict) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__doc__, RESULTS)
     parser.add_argument("--quick", action="store_true", help="B = 64, 256 only, fewer repeats")
     parser.add_argument("--batches", type=int, nargs="*", default=None)
     parser.add_argument("--dim", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default benchmarks/results/triplet_loss.json)")
     args = parser.parse_args(argv)
     batches = args.batches or ([64, 256] if args.quick else [64, 256, 1024])
     repeats = 3 if args.quick else args.repeats
@@ -119,8 +116,8 @@ def main(argv=None) -> int:
         need = 16 * batch ** 3          # tfa peaks at ~1.9 GiB above baseline for B=512 (B^3 tiles and masks)
         run_tfa = need <= 0.9 * available_memory_bytes()
         steps = {"fast": fast_step, "fast_sort": sort_step, **({"tfa": tfa_step} if run_tfa else {})}
-        timed = time_steps(steps, labels_t, emb_t, {"fast": repeats, "fast_sort": repeats,
-                                                    "tfa": repeats if batch <= 256 else min(repeats, 3)})  # tfa: ~20 s, ~15 GiB per call at 1024
+        timed = time_steps(steps, labels_t, emb_t, {"fast": repeats, "fast_sort": repeats,   # tfa: ~20 s, ~15 GiB per call at 1024
+                                                    "tfa": repeats if batch <= 256 else min(repeats, 3)})
         fast_times, (fast_loss, fast_grad) = timed["fast"]
         sort_times, (sort_loss, sort_grad) = timed["fast_sort"]
         row = {"batch_size": batch, "dim": args.dim, "classes": batch // 4,
@@ -141,20 +138,17 @@ def main(argv=None) -> int:
         row["load_average_1min_after"] = os.getloadavg()[0]
         rows.append(row)
         print({k: v for k, v in row.items() if not k.endswith("_times")}, flush=True)
-    result = {"benchmark": "semi-hard triplet loss, forward + backward (tf.function, CPU)",
+    result = {"description": "semi-hard triplet loss, forward + backward (tf.function, CPU)",
               "variants": {"fast": "semi_hard_triplet_loss(method='auto'): masked (B, P, B) minimum here (P = 3)",
                            "fast_sort": "semi_hard_triplet_loss(method='sort'): per-row sort + searchsorted, O(B^2 log B)",
                            "tfa": "tfa.losses.triplet_semihard_loss, O(B^3)",
                            "ms": "multi_similarity_loss (defaults), value only; ms_grad: forward + backward",
                            "ms_loop": "ms_loss_loops of nbs/06_losses.ipynb: a Python loop over anchors in float64 numpy, value only"},
-              "command": " ".join([Path(sys.executable).name, *sys.argv]),
               "baseline": "tfa.losses.triplet_semihard_loss (the seed's loss), same run",
               "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
-              "machine": machine_info(), "results": rows,
-              "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+              "machine": VERSIONS, "results": rows}
     result["comparisons"] = comparisons(result)
-    write_json(args.out, result)
-    print(f"wrote {args.out}")
+    print(f"wrote {write_result('triplet_loss', result, args.out_dir)}")
     return 0
 
 
