@@ -1,17 +1,20 @@
 """One HPT trial on cached features vs the same trial with the frozen extractor in the loop (the study's way).
 
 Same data (a subset of real Tiny ImageNet), same head, batches, seed and epochs; EfficientNet-Lite0 at 128 px.
-Writes benchmarks/results/hpt_trial.json. Then, if the full dataset's features are already cached in the
+Writes <--out-dir>/hpt_trial.json (default benchmarks/results; hpt_trial_quick.json with --quick).
+Then, if the full dataset's features are already cached in the
 default home, times the study's 15-trial HPT on the full training split (configs/hpt.yaml).
 
     .venv/bin/python benchmarks/hpt_trial.py [--quick] [--source DIR] [--skip-study]
 """
 from __future__ import annotations
-import argparse, json, os, shutil, sys, tempfile, time
+import json, os, shutil, sys, tempfile, time
 from pathlib import Path
 
+from tinymatch.records import benchmark_parser, comparison, package_versions, read_result, write_result
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results" / "hpt_trial.json"
+RESULTS = REPO / "benchmarks" / "results"
 
 
 def _trial_config(args):
@@ -75,9 +78,8 @@ def full_features_cached(source) -> bool:
 
 
 def bench_study(source) -> dict:
-    import optuna
     from tinymatch.config import load_hpt_config
-    from tinymatch.hpt import run_study, storage_url, count_trials, create_study
+    from tinymatch.hpt import run_study, count_trials, create_study
     h = load_hpt_config(REPO / "configs" / "hpt.yaml")
     # time a fresh study: into the default storage if the study does not exist yet (the report then reuses
     # it), otherwise into a temporary SQLite file
@@ -95,7 +97,6 @@ def bench_study(source) -> dict:
 
 def comparisons(result: dict) -> list:
     "One HPT trial on cached features against the same trial with the extractor in the loop (the seed's way)"
-    from tinymatch.report import comparison
     t = result["trial"]
     return [comparison(f"one HPT trial, {t['config']['epochs']} epochs, {t['config']['n_train']:,} images at "
                        f"{t['config']['image_size']} px", t["cached_features_trial_s"], t["extractor_in_loop_trial_s"],
@@ -103,10 +104,8 @@ def comparisons(result: dict) -> list:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="tiny subset and 1 epoch: checks the script runs")
-    p.add_argument("--home", default=None, help="TINYMATCH_HOME for the subset's feature cache (default: a temp folder)")
-    p.add_argument("--source", default=None, help="dataset source (default TINYMATCH_DATA, else ~/.tinymatch/data/tiny-imagenet-200 if present)")
     p.add_argument("--classes", type=int, default=100)
     p.add_argument("--images-per-class", type=int, default=50)
     p.add_argument("--epochs", type=int, default=6)
@@ -124,21 +123,16 @@ def main(argv=None) -> int:
 
 
 def _run(args) -> int:
-    import tinymatch
-    from tinymatch.core import write_json
-    from tinymatch.report import machine_info, package_versions
     if args.study_only:
-        out = json.loads(RESULTS.read_text())
+        out = read_result("hpt_trial", args.out_dir)
         out["study"] = bench_study(args.source) if full_features_cached(args.source) else dict(
             skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
         out["study"]["load_average"] = os.getloadavg()
         out["comparisons"] = comparisons(out)
-        write_json(RESULTS, out)
+        write_result("hpt_trial", out, args.out_dir)
         print(json.dumps(out["study"], indent=1, default=str))
         return 0
-    out = dict(benchmark="hpt_trial", quick=args.quick, started=time.strftime("%Y-%m-%d %H:%M:%S"),
-               time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=" ".join([Path(sys.executable).name, *sys.argv]),
-               machine=machine_info(), packages=package_versions(), load_average=os.getloadavg())
+    out = dict(quick=args.quick, packages=package_versions(), load_average=os.getloadavg())
     out["trial"] = bench_trial(args)
     t = out["trial"]
     print(f"one trial, {t['config']['epochs']} epochs on {t['config']['n_train']} train images: cached features "
@@ -152,7 +146,7 @@ def _run(args) -> int:
         out["study"] = dict(skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
     out["load_average_end"] = os.getloadavg()
     out["comparisons"] = comparisons(out)
-    write_json(RESULTS if not args.quick else RESULTS.with_name("hpt_trial_quick.json"), out)
+    write_result("hpt_trial_quick" if args.quick else "hpt_trial", out, args.out_dir)
     print(json.dumps({k: out[k] for k in ("trial", "study")}, indent=1, default=str)[:3000])
     return 0
 
