@@ -4,44 +4,44 @@ store and FAISS index written) vs the bare feature model on pre-decoded, pre-res
 The model is EfficientNet-Lite0 at 128 px with an untrained head (the compute of a trained one). The bare rate
 is measured before and after ours (shared machine) and averaged; CPU-time rates are reported too.
 
-Usage: python benchmarks/folder_embedding.py [--images 10000] [--bare-images 1024]
-Writes benchmarks/results/folder_embedding.json. Pictures: Tiny ImageNet official val JPEGs, extracted under
-TINYMATCH_HOME/bench/.
+Usage: python benchmarks/folder_embedding.py [--images 10000] [--bare-images 1024] [--out-dir DIR]
+Writes <--out-dir>/folder_embedding.json (default benchmarks/results) in the one result schema (tinymatch.records).
+Pictures: Tiny ImageNet official val JPEGs of --source / TINYMATCH_DATA, copied to <home>/bench/.
 """
 from __future__ import annotations
-import argparse, os, shutil, sys, tempfile, time
+import sys, tempfile, time
 from pathlib import Path
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from near_duplicates import sample_zip, DEFAULT_ZIP   # noqa: E402
+from tinymatch.records import benchmark_parser, comparison, write_result
+
+RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(RESULTS.parent))
+from near_duplicates import dataset_index, sample_pictures   # noqa: E402
 NOTE = "measured on a shared 2-core machine under load from other jobs (load average in `machine`)"
 
 
 def comparisons(data: dict) -> list[dict]:
     "tinymatch embed vs the bare feature model, same run: images/s (goal: >= 0.9 of the bare rate)"
-    from tinymatch.report import comparison
     bare, ours = data["results"][0], data["results"][1]
     return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
                        bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = benchmark_parser(__doc__, RESULTS)
     ap.add_argument("--images", type=int, default=10_000); ap.add_argument("--bare-images", type=int, default=1024)
     ap.add_argument("--batch-size", type=int, default=64); ap.add_argument("--size", type=int, default=128)
     a = ap.parse_args()
-    from tinymatch.core import home_dir, quiet_tensorflow, write_json
+    from tinymatch.core import home_dir, quiet_tensorflow
     from tinymatch.config import ExperimentConfig
     from tinymatch.model import build_feature_model, save_feature_model
     from tinymatch.matcher import ImageMatcher
     from tinymatch.pipelines import load_resized
-    from tinymatch.report import machine_info
     from tinymatch.search import embed_folder
-    tf = quiet_tensorflow()
-    home = home_dir()
-    files = sample_zip(os.environ.get("TINYMATCH_DATA") or DEFAULT_ZIP, home / "bench", "val", a.images, seed=3)
+    quiet_tensorflow()
+    home = home_dir(a.home)
+    files = sample_pictures(dataset_index(a.source, home), "val", a.images, seed=3)
     folder = home / "bench" / f"embed-{a.images}"
     if not folder.is_dir():
         folder.mkdir(parents=True)
@@ -73,8 +73,7 @@ def main():
     after = bare()
     bare_rate, bare_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     ours_rate = n / ours_s
-    res = dict(benchmark="folder_embedding", command="python benchmarks/folder_embedding.py", date=time.strftime("%Y-%m-%dT%H:%M:%S"),
-               machine=machine_info(), note=NOTE, images=n, image_size=a.size, batch_size=a.batch_size,
+    res = dict(note=NOTE, images=n, image_size=a.size, batch_size=a.batch_size,
                results=[dict(what="bare feature model, pre-decoded batches", images=len(images), images_per_second=round(bare_rate, 1),
                              runs_images_per_second=[round(before[0], 1), round(after[0], 1)], images_per_cpu_second=round(bare_cpu, 1)),
                         dict(what="tinymatch embed (embed_folder: decode in a thread pool, embed, store + index)", images=n,
@@ -83,10 +82,9 @@ def main():
                         dict(what="one image added, embed again (incremental)", seconds=round(again_s, 2),
                              embedded=st2.embedder.calls)])
     res["comparisons"] = comparisons(res)
-    write_json(ROOT / "benchmarks" / "results" / "folder_embedding.json", res)
+    write_result("folder_embedding", res, a.out_dir)
     print(res["results"])
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

@@ -12,39 +12,35 @@ writes tinymatch/assets/dedup/. Originals and distractors are official-val pictu
 (seen-class test pictures and pictures of both held-out class sets), so they are disjoint from the
 calibration pictures; the run checks it and reports recall by class group too.
 
-Usage: python benchmarks/near_duplicates.py [--calibrate] [--originals 200] [--distractors 4000]
-Writes benchmarks/results/near_duplicates.json. Data: TINYMATCH_DATA or /work/shared/data/tiny-imagenet-200.zip,
-the sampled files are extracted under TINYMATCH_HOME/bench/.
+Usage: python benchmarks/near_duplicates.py [--calibrate] [--originals 200] [--distractors 4000] [--out-dir DIR]
+Writes <--out-dir>/near_duplicates.json (default benchmarks/results) in the one result schema (tinymatch.records).
+Data: --source or TINYMATCH_DATA, prepared into --home or TINYMATCH_HOME; the planted folder is under <home>/bench/.
 """
 from __future__ import annotations
-import argparse, json, os, random, sys, time, zipfile
+import json, random, time
 from pathlib import Path
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "near_duplicates.json"
-DEFAULT_ZIP = "/work/shared/data/tiny-imagenet-200.zip"
+from tinymatch.records import benchmark_parser, comparison, write_result
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def sample_zip(zip_path, out_dir: Path, part: str, n: int, seed: int = 0) -> list[Path]:
-    "Extract `n` random JPEGs of the zip's `part` ('train' or 'val') into out_dir (kept: extracted once)"
-    z = zipfile.ZipFile(zip_path)
-    names = sorted(m for m in z.namelist() if m.endswith(".JPEG") and f"/{part}/" in m)
-    pick = random.Random(seed).sample(names, n)
-    out = []
-    for m in pick:
-        p = out_dir / part / Path(m).name
-        if not p.exists():
-            p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(z.read(m))
-        out.append(p)
-    return out
+def sample_pictures(index, part: str, n: int, seed: int = 0) -> list[Path]:
+    "`n` random pictures of the dataset's official `part` ('train' or 'val'), from its index (tinymatch.data.build_index)"
+    return [Path(p) for p in random.Random(seed).sample(sorted(index.loc[index["official_split"] == part, "path"]), n)]
 
 
-def study_index(zip_path, home: Path):
+def dataset_index(source, home):
+    "The prepared dataset's index (tinymatch.data: prepare, then build_index)"
+    from tinymatch.data import build_index, prepare
+    return build_index(prepare(source, home, progress=False))
+
+
+def study_index(source, home: Path):
     "The dataset's index (every picture) and its split as configs/hpt.yaml's study splits it (columns split, seen)"
-    from tinymatch.data import prepare, build_index
     from extraction import study_split
-    index = build_index(prepare(zip_path, home, progress=False))
+    index = dataset_index(source, home)
     return index, study_split(index)
 
 
@@ -91,10 +87,10 @@ def recall_by_group(groups, truth, group_of_file: dict) -> dict:
     return {g: dict(copies=len(v), recall=round(float(np.mean(v)), 4)) for g, v in sorted(hits.items())}
 
 
-def plant(zip_path, home: Path, originals: int, distractors: int) -> tuple[Path, dict]:
+def plant(index, home: Path, originals: int, distractors: int) -> tuple[Path, dict]:
     "A folder of originals, their copies and distractors (test split pictures); truth: file -> picture id"
     from tinymatch.search import write_copy, COPY_TRANSFORMS
-    files = sample_zip(zip_path, home / "bench", "val", originals + distractors, seed=2)
+    files = sample_pictures(index, "val", originals + distractors, seed=2)
     folder = home / "bench" / f"planted-{originals}-{distractors}"
     truth = {}
     for i, f in enumerate(files):
@@ -154,7 +150,6 @@ def _popcount(x):
 
 def comparisons(data: dict) -> list[dict]:
     "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
-    from tinymatch.report import comparison
     ours, ph = data["results"][0], data["results"][1]
     mean = lambda r: float(np.mean(list(r["recall"].values())))
     return [comparison(f"near-duplicate recall, mean of {len(ours['recall'])} transforms: dedup vs pHash", mean(ours), mean(ph),
@@ -164,22 +159,19 @@ def comparisons(data: dict) -> list[dict]:
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = benchmark_parser(__doc__, RESULTS)
     ap.add_argument("--calibrate", action="store_true", help="calibrate the copy descriptor on training pictures first")
     ap.add_argument("--calibration-pictures", type=int, default=4000)
     ap.add_argument("--originals", type=int, default=200)
     ap.add_argument("--distractors", type=int, default=4000)
     ap.add_argument("--phash-bits", type=int, default=8, help="largest Hamming distance of pHash duplicates (imagehash's common choice)")
-    ap.add_argument("--out", default=str(RESULTS))
     a = ap.parse_args()
-    from tinymatch.core import home_dir, write_json
-    from tinymatch.report import machine_info
-    zip_path = os.environ.get("TINYMATCH_DATA") or DEFAULT_ZIP
-    home = home_dir()
-    index, split = study_index(zip_path, home)
+    from tinymatch.core import home_dir
+    home = home_dir(a.home)
+    index, split = study_index(a.source, home)
     cal_files, cal_data = calibration_files(split, a.calibration_pictures)
     if a.calibrate: calibrate(cal_files, cal_data, home)
-    folder, truth = plant(zip_path, home, a.originals, a.distractors)
+    folder, truth = plant(index, home, a.originals, a.distractors)
     planted_names = {Path(p).name for p, (_, kind) in truth.items() if kind == "original"}
     overlap = planted_names & {f.name for f in cal_files}
     if overlap: raise SystemExit(f"planted pictures overlap the calibration pictures: {sorted(overlap)[:3]}")
@@ -202,26 +194,25 @@ def main():
     ours["recall_by_class_group"] = recall_by_group(groups, truth, file_group)
     ph["recall_by_class_group"] = recall_by_group(ph_groups, truth, file_group)
     cal = json.loads((DEDUP_ASSETS / "calibration.json").read_text())
-    res = dict(benchmark="near_duplicates", command="python benchmarks/near_duplicates.py " + " ".join(sys.argv[1:]),
-               date=time.strftime("%Y-%m-%dT%H:%M:%S"), machine=machine_info(),
-               note="measured on a shared 2-core machine under load from other jobs (other helpers' tests and benchmarks)",
+    res = dict(note="measured on a shared 2-core machine under load from other jobs (other helpers' tests and benchmarks)",
                files=len(truth), originals=a.originals, distractors=a.distractors, data="Tiny ImageNet official val pictures",
                sample=dict(calibration=cal_data + (" (calibrated in this run)" if a.calibrate else " (calibration.json of an earlier run)"),
-                           planted=f"{a.originals} originals and {a.distractors} distractors: random official-val pictures (seed 2) of all 200 "
+                           planted=f"{a.originals} originals and {a.distractors} distractors: "
+                                   "random official-val pictures (seed 2) of all 200 "
                                    "classes (the seen classes' test split, the held-out test classes' unseen_test split and the "
                                    "held-out validation classes' official-val pictures, which the study drops); none is a calibration "
                                    "picture (checked: no file name in common)", overlap_with_calibration=0),
                transforms=sorted({k for _, k in truth.values()} - {"original"}), calibration=cal,
                results=[dict(method="tinymatch dedup (copy descriptor)", seconds=round(ours_s, 1), embed_seconds=round(embed_s, 1),
                              embedded_now=counts["embedded"], threshold=g.last_threshold, **ours),
-                        dict(method=f"pHash (imagehash, <= {a.phash_bits} bits)", seconds=round(ph_s, 1), note="seconds include hashing every file", **ph)],
+                        dict(method=f"pHash (imagehash, <= {a.phash_bits} bits)", seconds=round(ph_s, 1),
+                             note="seconds include hashing every file", **ph)],
                done_when=dict(pair_precision_ge=0.95, recall_each_ge=0.9,
                               met=bool(ours["pair_precision"] >= 0.95 and min(ours["recall"].values()) >= 0.9)))
     res["comparisons"] = comparisons(res)
-    write_json(a.out, res)
+    write_result("near_duplicates", res, a.out_dir)
     print(json.dumps(res["results"], indent=1))
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
