@@ -15,21 +15,16 @@ so never on the official val images, which are the test split, nor on held-out c
 Each oneDNN setting (TF_ENABLE_ONEDNN_OPTS=1, TensorFlow's default that tinymatch keeps, and =0) runs in its own process.
 
 Usage: .venv/bin/python benchmarks/extraction.py [--quick] [--sizes 128 160 192 224] [--per-class 10] [--onednn both|0|1]
-Writes benchmarks/results/extraction.json (atomically). The dataset comes from TINYMATCH_DATA or
-/work/shared/data/tiny-imagenet-200.zip, prepared into TINYMATCH_HOME (default ~/.tinymatch).
+Writes <--out-dir>/extraction.json (default benchmarks/results) in the one result schema (tinymatch.records). The
+dataset comes from --source or TINYMATCH_DATA, prepared into --home or TINYMATCH_HOME (default ~/.tinymatch).
 """
 from __future__ import annotations
-import argparse, json, os, platform, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results" / "extraction.json"
-DEFAULT_ZIP = "/work/shared/data/tiny-imagenet-200.zip"
+from tinymatch.records import benchmark_parser, comparison, write_result
 
-
-def machine_info() -> dict:
-    "This machine (tinymatch.report.machine_info) plus the versions this benchmark depends on"
-    from tinymatch.report import machine_info as machine
-    return machine()
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"
@@ -55,7 +50,6 @@ def stratified_val(index, per_class: int):
 def child(args) -> dict:
     "Measure every size in this process (its TF_ENABLE_ONEDNN_OPTS is fixed at import)"
     import numpy as np
-    import tinymatch
     from tinymatch.core import quiet_tensorflow
     tf = quiet_tensorflow()
     from tinymatch.data import prepare, build_index
@@ -64,8 +58,7 @@ def child(args) -> dict:
     from tinymatch.metrics import pairwise_auc, retrieval_metrics
     from tinymatch.pipelines import image_dataset
 
-    source = os.environ.get("TINYMATCH_DATA") or DEFAULT_ZIP
-    index = build_index(prepare(source, progress=False))
+    index = build_index(prepare(args.source, args.home, progress=False))
     subset = stratified_val(index, args.per_class)
     spec = get_extractor("efficientnet_lite0")
     labels = subset["class_id"].to_numpy()
@@ -129,8 +122,6 @@ def child(args) -> dict:
 
 def comparisons(result: dict) -> list:
     "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tinymatch.report import comparison
     default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
     runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
     return [comparison(f"caching pipeline vs bare extractor, {row['image_size']} px",
@@ -140,7 +131,7 @@ def comparisons(result: dict) -> list:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="2 images per class, sizes 64 and 128, short bare runs")
     p.add_argument("--sizes", type=int, nargs="+", default=None)
     p.add_argument("--per-class", type=int, default=None, help="val images per class (all 200 classes)")
@@ -148,7 +139,6 @@ def main(argv=None) -> int:
     p.add_argument("--bare-images", type=int, default=512, help="pre-decoded images cycled through the bare model")
     p.add_argument("--bare-seconds", type=float, default=None)
     p.add_argument("--onednn", choices=["both", "0", "1"], default="both")
-    p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     a.sizes = a.sizes or ([64, 128] if a.quick else [128, 160, 192, 224])
@@ -161,22 +151,21 @@ def main(argv=None) -> int:
     runs = []
     for setting in (["0", "1"] if a.onednn == "both" else [a.onednn]):
         cmd = [sys.executable, __file__, "--_child", "--sizes", *map(str, a.sizes), "--per-class", str(a.per_class),
-               "--batch-size", str(a.batch_size), "--bare-images", str(a.bare_images), "--bare-seconds", str(a.bare_seconds)]
+               "--batch-size", str(a.batch_size), "--bare-images", str(a.bare_images), "--bare-seconds", str(a.bare_seconds),
+               *(["--source", a.source] if a.source else []), *(["--home", a.home] if a.home else [])]
         out = subprocess.run(cmd, env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting), check=True, stdout=subprocess.PIPE, text=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tinymatch.core import write_json
-    result = dict(benchmark="extraction", extractor="efficientnet_lite0", quick=a.quick, command=" ".join([Path(sys.executable).name, *sys.argv]),
-                  sample=SAMPLE,
-                  machine=machine_info(), wall_seconds=round(time.time() - t0, 1), runs=runs,
-                  goal="pipeline steady images/s >= 0.9 x bare images/s", time=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    result = dict(extractor="efficientnet_lite0", quick=a.quick, sample=SAMPLE, wall_seconds=round(time.time() - t0, 1), runs=runs,
+                  goal="pipeline steady images/s >= 0.9 x bare images/s")
     result["comparisons"] = comparisons(result)
-    write_json(a.out, result)
+    path = write_result("extraction", result, a.out_dir)
     for r in runs:
         for row in r["results"]:
-            print(f"oneDNN={r['onednn']} {row['image_size']:>3}px  bare {row['bare_images_per_second']:>7.1f}/s  pipeline {row['pipeline_steady_images_per_second']:>7.1f}/s"
-                  f"  ratio {row['ratio_pipeline_over_bare']:.2f} (cpu {row['cpu_ratio_pipeline_over_bare']:.2f})  AUC {row['raw_pairwise_auc']:.3f}  P@1 {row['raw_precision_at_1']:.3f}  MAP@R {row['raw_map_at_r']:.3f}")
-    print(f"wrote {a.out} in {result['wall_seconds']} s")
+            print(f"oneDNN={r['onednn']} {row['image_size']:>3}px  bare {row['bare_images_per_second']:>7.1f}/s"
+                  f"  pipeline {row['pipeline_steady_images_per_second']:>7.1f}/s  ratio {row['ratio_pipeline_over_bare']:.2f}"
+                  f" (cpu {row['cpu_ratio_pipeline_over_bare']:.2f})  AUC {row['raw_pairwise_auc']:.3f}"
+                  f"  P@1 {row['raw_precision_at_1']:.3f}  MAP@R {row['raw_map_at_r']:.3f}")
+    print(f"wrote {path} in {result['wall_seconds']} s")
     return 0
 
 
