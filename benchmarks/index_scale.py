@@ -8,15 +8,17 @@ dedup_scale.json: `search.duplicate_groups` on the full set with planted near-du
   range search on a subsample of queries; baseline in the same run: the seed's dedup (blocked numpy
   distances + hand-written union-find) vs ours on a 30,000-vector subset.
 
-Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queries 200]
+Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queries 200] [--out-dir DIR]
+Both files go to --out-dir (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import argparse, json, os, re, resource, sys, time
+import json, os, re, resource, time
 from pathlib import Path
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "results"
+from tinymatch.records import benchmark_parser, comparison, write_result
+
+OUT = Path(__file__).resolve().parent / "results"
 RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: beyond the query's source the true neighbours "
                "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
                "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
@@ -75,7 +77,6 @@ def seed_dedup(emb, threshold_l2):
 
 def comparisons(data: dict) -> list[dict]:
     "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
-    from tinymatch.report import comparison
     r = data["results"]
     if data["benchmark"] == "search_latency":
         exact = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("exact"))
@@ -94,28 +95,23 @@ def comparisons(data: dict) -> list[dict]:
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = benchmark_parser(__doc__, OUT)
     ap.add_argument("--n", type=int, default=1_000_000); ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--planted", type=int, default=10_000); ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 300_000, 1_000_000])
     ap.add_argument("--threshold", type=float, default=0.9, help="cosine of duplicates")
     ap.add_argument("--skip-latency", action="store_true", help="dedup only (search_latency.json kept)")
     ap.add_argument("--subset", type=int, default=30_000, help="size of the seed-vs-ours comparison")
-    ap.add_argument("--out-dir", default=str(OUT), help="where the two JSON files go")
     a = ap.parse_args()
-    out = Path(a.out_dir)
     import faiss
-    from tinymatch.core import write_json
-    from tinymatch.report import machine_info
     from tinymatch.search import build_index, duplicate_groups, duplicate_pairs, EXACT_MAX, NPROBE
-    command = "python benchmarks/index_scale.py " + " ".join(sys.argv[1:])
     load = {"start": loadavg()}
     t0 = time.time()
     x, planted = make_data(a.n, a.d, a.planted)
     rng = np.random.default_rng(1)
     sources = rng.choice(a.n, a.queries, replace=False)     # each query is a noisy copy of one gallery vector (cosine ~0.95)
     queries = unit(x[sources] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
-    common = dict(date=time.strftime("%Y-%m-%dT%H:%M:%S"), machine=machine_info(), note=NOTE, n=a.n, dim=a.d,
+    common = dict(note=NOTE, n=a.n, dim=a.d,
                   faiss=faiss.__version__, threads=faiss.omp_get_max_threads(), nice=os.nice(0), load_average_1_5_15=load)
     # --- the approximate index and the dedup of the full set through it (first: the peak memory is the dedup's)
     t1 = time.time()
@@ -158,19 +154,20 @@ def main():
     del flat
     load["after_latency"] = loadavg()
     if any(r["size"] == a.n and r["index"].startswith("exact") for r in rows):
-        lat = dict(benchmark="search_latency", command=command, **common, exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
+        lat = dict(benchmark="search_latency", **common, exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
                    recall_note=RECALL_NOTE)
         lat["comparisons"] = comparisons(lat)
-        write_json(out / "search_latency.json", lat)
+        write_result("search_latency", lat, a.out_dir)
     # --- seed's dedup vs ours on a subset (same vectors, same threshold)
     m = a.subset
     xs = x[:m]
     t1 = time.time(); seed_groups = seed_dedup(xs, -np.sqrt(2 - 2 * a.threshold)); seed_s = time.time() - t1
     t1 = time.time(); our_groups = duplicate_groups(xs, a.threshold); ours_s = time.time() - t1
     load["end"] = loadavg()
-    res = dict(benchmark="dedup_scale", command=command, **common, threshold_cosine=a.threshold,
+    res = dict(benchmark="dedup_scale", **common, threshold_cosine=a.threshold,
                planted_pairs=a.planted, planted_cosine="uniform 0.92-0.99",
-               results=[dict(what=f"duplicate_groups on {a.n:,} vectors (IVF lists probed by matrix products + scipy components + medoid check)",
+               results=[dict(what=f"duplicate_groups on {a.n:,} vectors "
+                                  "(IVF lists probed by matrix products + scipy components + medoid check)",
                              index=f"IVF (nlist {ivf.nlist}, nprobe {ivf.nprobe})",
                              index_build_seconds=round(build_s, 1), pair_seconds=round(pairs_s, 1), dedup_seconds=round(dedup_s, 1),
                              total_seconds=round(build_s + dedup_s, 1), peak_rss_gb=dedup_peak,
@@ -180,14 +177,15 @@ def main():
                              planted_pairs_grouped=round(planted_grouped, 4),
                              exact_subsample_queries=int(len(sub)), exact_subsample_pairs=len(exact_pairs),
                              pair_recall_vs_exact_subsample=None if sub_recall is None else round(sub_recall, 4)),
-                        dict(what=f"subset of {m:,}: seed's blocked numpy + union-find", size=m, seconds=round(seed_s, 2), groups=len(seed_groups)),
-                        dict(what=f"subset of {m:,}: duplicate_groups (exact index)", size=m, seconds=round(ours_s, 2), groups=len(our_groups))],
+                        dict(what=f"subset of {m:,}: seed's blocked numpy + union-find", size=m, seconds=round(seed_s, 2),
+                             groups=len(seed_groups)),
+                        dict(what=f"subset of {m:,}: duplicate_groups (exact index)", size=m, seconds=round(ours_s, 2),
+                             groups=len(our_groups))],
                wall_seconds=round(time.time() - t0, 1))
     res["comparisons"] = comparisons(res)
-    write_json(out / "dedup_scale.json", res)
+    write_result("dedup_scale", res, a.out_dir)
     print(json.dumps(res["results"], indent=1))
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
