@@ -87,10 +87,10 @@ def recall_by_group(groups, truth, group_of_file: dict) -> dict:
     return {g: dict(copies=len(v), recall=round(float(np.mean(v)), 4)) for g, v in sorted(hits.items())}
 
 
-def plant(index, home: Path, originals: int, distractors: int) -> tuple[Path, dict]:
+def plant(source, home: Path, originals: int, distractors: int) -> tuple[Path, dict]:
     "A folder of originals, their copies and distractors (test split pictures); truth: file -> picture id"
     from tinymatch.search import write_copy, COPY_TRANSFORMS
-    files = sample_pictures(index, "val", originals + distractors, seed=2)
+    files = sample_pictures(dataset_index(source, home), "val", originals + distractors, seed=2)
     folder = home / "bench" / f"planted-{originals}-{distractors}"
     truth = {}
     for i, f in enumerate(files):
@@ -171,7 +171,7 @@ def main():
     index, split = study_index(a.source, home)
     cal_files, cal_data = calibration_files(split, a.calibration_pictures)
     if a.calibrate: calibrate(cal_files, cal_data, home)
-    folder, truth = plant(index, home, a.originals, a.distractors)
+    folder, truth = plant(a.source, home, a.originals, a.distractors)
     planted_names = {Path(p).name for p, (_, kind) in truth.items() if kind == "original"}
     overlap = planted_names & {f.name for f in cal_files}
     if overlap: raise SystemExit(f"planted pictures overlap the calibration pictures: {sorted(overlap)[:3]}")
