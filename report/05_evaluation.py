@@ -34,7 +34,7 @@ from tinymatch.train import final_configs, loss_comparison_config
 from tinymatch.report import open_set_summary
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
-from tinymatch.report import caption, benchmark_provenance_text
+from tinymatch.report import caption, pair_scoring_text
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -282,13 +282,4 @@ caption("t-SNE of the same points: tight, separate clusters mean images of one c
 # This was measured separately from this report's run, by `benchmarks/pair_scoring.py` (when it has been run):
 
 # %%
-bench = Path(benchmarks_dir or "benchmarks/results") / "pair_scoring.json"
-if bench.exists():
-    b = json.loads(bench.read_text())
-    display(Markdown(
-        f"Generator: **{b['generator']['pairs_per_second']:.0f} pairs/s**; embed once + matrix: "
-        f"**{b['matrix']['pairs_per_second']:,.0f} pairs/s**, {b['speedup_pairs_per_second']:,.0f} times faster. "
-        f"Exact AUC over all {b['exact_auc_all_pairs']['pairs']:,} pairs of {b['exact_auc_all_pairs']['n']:,} "
-        f"embeddings: **{b['exact_auc_all_pairs']['seconds']:.1f} s**. " + benchmark_provenance_text(b)))
-else:
-    display(Markdown("_benchmarks/results/pair_scoring.json not found: run `python benchmarks/pair_scoring.py`._"))
+display(Markdown(pair_scoring_text(benchmarks_dir)))
