@@ -12,13 +12,12 @@ seed = 0
 
 # %%
 import time
-from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
-from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, split_index, load_dataset, split_counts,
+from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, load_dataset, split_counts,
                             save_table, plot_class_distribution, image_mode_stats, plot_image_modes,
                             plot_sample_grid, plot_triplets)
-from tinymatch.report import caption
+from tinymatch.report import caption, index_summary_text, index_preview, class_balance_text
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg = load_experiment_config(config_path) if config_path else \
     load_hpt_config(hpt_config_path).base if hpt_config_path else ExperimentConfig("dataset", seed=seed)
@@ -39,11 +38,8 @@ cfg = load_experiment_config(config_path) if config_path else \
 t0 = time.time()
 root = prepare(source, home, progress=False)
 index = build_index(root)
-display(Markdown(f"Dataset folder `{root.name}`: **{index['class_id'].nunique()} classes**, "
-                 f"**{(index['official_split'] == 'train').sum():,}** official-train and "
-                 f"**{(index['official_split'] == 'val').sum():,}** official-val images "
-                 f"(prepared and indexed in {time.time() - t0:.1f} s)."))
-index.head(3).assign(path=lambda t: t["path"].map(lambda p: Path(p).relative_to(root).as_posix()))   # paths inside the dataset folder
+display(Markdown(index_summary_text(root, index, time.time() - t0)))
+index_preview(index, root)   # paths inside the dataset folder
 
 # %% [markdown]
 # ### How the data is split
@@ -77,23 +73,12 @@ counts
 # whisker: from the fewest to the most).
 
 # %%
-per_class = df[df["split"] == "train"].groupby("class_id").size()
-official = index[index["official_split"] == "train"].groupby("class_id").size()
 plot_class_distribution(df, out_dir=figures);
 caption("Images per class in each split: a whisker longer than its cap would be class imbalance the batches must cope with.",
         alt="Bar chart of the median number of images per class in the train, valid and test splits, with min-max whiskers and counts")
 
 # %%
-display(Markdown(
-    (f"Every class has exactly **{per_class.min()}** train images. " if per_class.min() == per_class.max() else
-     f"Classes have between **{per_class.min()}** and **{per_class.max()}** train images (median {per_class.median():.0f}). ")
-    + (f"The official training split is balanced ({official.min()} pictures per class), so any spread could only "
-       "come from the split: a split drawn at random over the whole training set would give classes up to a few "
-       "dozen images more or less than their share, while the per-class split gives each class exactly its share. "
-       if official.min() == official.max() else
-       f"The official training split itself ranges from {official.min()} to {official.max()} pictures per class. ")
-    + ("No resampling is needed." if per_class.min() >= 0.8 * per_class.max() else
-       "The imbalance is large enough that class-balanced batches (a fixed number of images per class) matter.")))
+display(Markdown(class_balance_text(df, index)))
 
 # %% [markdown]
 # ### Image modes

@@ -6,6 +6,7 @@
 
 # %% tags=["parameters"]
 profile = "smoke"
+home = None                   # TINYMATCH_HOME (an extractor the registry does not describe is built once to read its feature width)
 figures = "figures"
 hpt_config_path = "configs/hpt.yaml"
 example_config_path = "configs/experiment.yaml"   # the config whose head is shown as an example
@@ -14,13 +15,14 @@ final_training = {}           # the profile's final-training overrides (epochs, 
 seed = 0
 
 # %%
-from IPython.display import Markdown, Image, display
+from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config, load_hpt_config
-from tinymatch.extractors import EXTRACTORS, registry_table
+from tinymatch.extractors import get_extractor, registry_table
 from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from pathlib import Path
-from tinymatch.report import resolution_table, best_input_size, levers_table, benchmark_provenance_text, decision_table
+from tinymatch.report import (resolution_table, best_input_size, input_size_text, levers_table, benchmark_provenance_text,
+                              decision_table, extractor_text)
 from tinymatch.train import model_summary_text
 from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
@@ -54,7 +56,8 @@ example = load_experiment_config(example_config_path)
 # mean over its triplets:
 #
 # $$
-# L = \frac{1}{N} \sum_{i=1}^{N} \max\!\Big( \left\| f(x_i^a) - f(x_i^p) \right\|_2 - \left\| f(x_i^a) - f(x_i^n) \right\|_2 + \alpha,\; 0 \Big).
+# L = \frac{1}{N} \sum_{i=1}^{N} \max\!\Big( \left\| f(x_i^a) - f(x_i^p) \right\|_2
+#     - \left\| f(x_i^a) - f(x_i^n) \right\|_2 + \alpha,\; 0 \Big).
 # $$
 #
 # FaceNet writes the rule with squared distances; tensorflow-addons' `TripletSemiHardLoss`, which the
@@ -85,7 +88,8 @@ display(Markdown(f"This run uses $\\alpha = {hcfg.base.margin:g}$ for every tria
 
 # %%
 fig = plot_triplet_regions(margin=hcfg.base.margin, out_dir=figures)
-caption("The three regions of a negative (easy, semi-hard, hard) and the loss of one triplet: it reaches zero one margin beyond the positive.",
+caption("The three regions of a negative (easy, semi-hard, hard) and the loss of one triplet: "
+        "it reaches zero one margin beyond the positive.",
         alt="Left: a distance axis divided into hard, semi-hard and easy regions; right: the triplet loss falling linearly to zero")
 
 # %% [markdown]
@@ -106,11 +110,7 @@ caption("The three regions of a negative (easy, semi-hard, hard) and the loss of
 registry_table()
 
 # %%
-spec = EXTRACTORS.get(str(hcfg.base.feature_extractor))
-display(Markdown(
-    f"This run (profile `{profile}`) uses **{hcfg.base.feature_extractor}** at **{hcfg.base.image_size} px**"
-    + (f": {spec.description}, {spec.output_dim}-d features (native input {spec.input_size} px)." if spec else ".")
-    + " Images are resized from 64x64 to that size before the extractor, whose preprocessing is part of the model."))
+display(Markdown(extractor_text(profile, hcfg.base)))
 
 # %% [markdown]
 # #### Choosing the input size
@@ -126,9 +126,7 @@ display(Markdown(
 # %%
 if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "extraction.json")))
 if benchmarks_dir:
-    best = best_input_size(benchmarks_dir)
-    display(Markdown(f"The best validation MAP@R of the raw features is at **{best} px**; this run uses **{hcfg.base.image_size} px**"
-                     + ("." if best == hcfg.base.image_size else " (set in the profile's HPT config).")))
+    display(Markdown(input_size_text(best_input_size(benchmarks_dir), hcfg.base.image_size)))
 resolution_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
 
 # %% [markdown]
@@ -154,7 +152,7 @@ resolution_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark 
 # `image -> [augmentation] -> frozen extractor -> head -> embedding`.
 
 # %%
-feature_dim = spec.output_dim if spec and spec.output_dim else 1280
+feature_dim = get_extractor(str(hcfg.base.feature_extractor)).discover_output_dim(hcfg.base.image_size, home)
 head = build_head(feature_dim, example)
 display(Markdown(f"As an example, the head of `{example_config_path}` (blocks {example.intermediate_ff_block_units}, "
                  f"dropout {example.dropout:g}, {example.embedding_dim}-d embedding) on {feature_dim}-d features:"))

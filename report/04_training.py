@@ -15,15 +15,15 @@ train_processes = 1           # runs trained at once, each in its own process (t
 comparison_loss = None        # also train the headline run with this loss, as a comparison (e.g. "multi_similarity")
 
 # %%
-import json
 from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config
 from tinymatch.data import ensure_synthetic_dataset, save_table
 from tinymatch.model import load_feature_model
-from tinymatch.train import train, train_in_processes, final_configs, loss_comparison_config, seed_runs_table, plot_learning_curve, model_summary_text, SUMMARY_FILE
-from tinymatch.report import caption
+from tinymatch.train import (train, train_in_processes, final_configs, loss_comparison_config, seed_runs_table, plot_learning_curve,
+                             model_summary_text)
+from tinymatch.report import caption, training_summary_text
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg_file = config_path or best_config_path
 seed_configs = final_configs(load_experiment_config(cfg_file), final_training)
@@ -57,11 +57,7 @@ if train_processes > 1:   # every run at once, each in a child process; the head
     seed_dirs = {c.seed: d for c, d in zip(seed_configs, dirs)}
     model_dir, comparison_dir = seed_dirs[cfg.seed], (dirs[-1] if comparison else None)
 else: model_dir = train(cfg, home=home, source=source, force=force, retrain_if_changed=True)
-summary = json.loads((model_dir / SUMMARY_FILE).read_text())
-display(Markdown(f"Best validation loss **{summary['best_val_loss']:.4f}** at epoch {summary['best_epoch']} of "
-                 f"{summary['epochs_run']} ({'stopped early' if summary['stopped_early'] else 'epoch limit reached'}), "
-                 f"{summary['seconds']:.0f} s of training on {summary['n_train']:,} train and "
-                 f"{summary['n_valid']:,} validation images."))
+display(Markdown(training_summary_text(model_dir)))
 
 # %% [markdown]
 # ### Other seeds
@@ -94,7 +90,8 @@ if comparison:
 
 # %%
 fig = plot_learning_curve(model_dir, out_dir=figures)
-caption("Training and validation loss per epoch; the dashed line is the epoch whose weights were kept: look for the gap between the curves.",
+caption("Training and validation loss per epoch; the dashed line is the epoch whose weights were kept: "
+        "look for the gap between the curves.",
         alt="Two loss curves against epoch with a dashed vertical line at the best epoch")
 
 # %%

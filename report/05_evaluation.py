@@ -20,21 +20,19 @@ comparison_loss = None        # the loss the headline run was also trained with,
 seed = 0
 
 # %%
-import json, time
 from pathlib import Path
 from IPython.display import Markdown, display
-import tinymatch
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
 from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features, compare_losses,
                                find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion,
-                               tar_far_table, FAR_LEVELS)
+                               tar_far_table)
 from tinymatch.train import final_configs, loss_comparison_config
-from tinymatch.report import open_set_summary
+from tinymatch.report import open_set_summary, projector_text
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
-from tinymatch.report import caption, benchmark_provenance_text
+from tinymatch.report import caption, pair_scoring_text
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -113,7 +111,8 @@ matcher.calibration_table()
 
 # %%
 fig = plot_roc_curve(ev, figures)
-caption("ROC curve over all test pairs, false-accept rate on a log scale: the higher the curve at the left, the better the matcher where it is used.",
+caption("ROC curve over all test pairs, false-accept rate on a log scale: "
+        "the higher the curve at the left, the better the matcher where it is used.",
         alt="ROC curve: true-accept rate against logarithmic false-accept rate, with the chance diagonal")
 display(Markdown(f"AUC over all pairs: **{m['auc']:.4f}**; equal error rate **{m['eer']:.4f}**."))
 
@@ -263,8 +262,7 @@ display(Markdown(open_set_summary(home, model_dir / "config.yaml")))
 proj_dir, proj_emb, proj_rows = export_split(matcher, index, experiment=experiment, home=home,
                                              max_images=projector_images, n_classes=projector_classes, features=features, seed=seed)
 seen = index["seen"].to_numpy()[proj_rows] if "seen" in index else None
-display(Markdown(f"Projector files: `report/artifacts/{profile}/tensorboard/{proj_dir.name}` ({len(proj_rows):,} test images of "
-                 f"{len(set(index['class_id'].to_numpy()[proj_rows]))} classes, {0 if seen is None else int((~seen).sum()):,} of them from unseen classes)."))
+display(Markdown(projector_text(profile, proj_dir, index, proj_rows)))
 labels = index["class_id"].to_numpy()[proj_rows]; names = index["class_name"].to_numpy()[proj_rows]
 fig = plot_embedding_2d(proj_emb, labels, names, "pca", figures, n_classes=None, seed=seed, seen=seen)
 caption("PCA of the projector's test embeddings, one colour per class, unseen classes as hollow triangles: the large-scale layout.",
@@ -282,13 +280,4 @@ caption("t-SNE of the same points: tight, separate clusters mean images of one c
 # This was measured separately from this report's run, by `benchmarks/pair_scoring.py` (when it has been run):
 
 # %%
-bench = Path(benchmarks_dir or "benchmarks/results") / "pair_scoring.json"
-if bench.exists():
-    b = json.loads(bench.read_text())
-    display(Markdown(
-        f"Generator: **{b['generator']['pairs_per_second']:.0f} pairs/s**; embed once + matrix: "
-        f"**{b['matrix']['pairs_per_second']:,.0f} pairs/s**, {b['speedup_pairs_per_second']:,.0f} times faster. "
-        f"Exact AUC over all {b['exact_auc_all_pairs']['pairs']:,} pairs of {b['exact_auc_all_pairs']['n']:,} "
-        f"embeddings: **{b['exact_auc_all_pairs']['seconds']:.1f} s**. " + benchmark_provenance_text(b)))
-else:
-    display(Markdown("_benchmarks/results/pair_scoring.json not found: run `python benchmarks/pair_scoring.py`._"))
+display(Markdown(pair_scoring_text(benchmarks_dir)))

@@ -11,10 +11,8 @@ manifest_path = None
 benchmarks_dir = "benchmarks/results"
 
 # %%
-from pathlib import Path
-import pandas as pd
 from IPython.display import Markdown, display
-from tinymatch.report import performance_table, conclusion_summary, manifest_tables, open_set_summary, readable
+from tinymatch.report import performance_table, conclusion_summary, manifest_tables, open_set_summary, hpt_trials_table
 
 # %%
 display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)))
@@ -82,5 +80,4 @@ manifest["packages"]
 # The trials of the study as stored in its database (also in `figures/hpt/trials.csv`), best first.
 
 # %%
-trials = pd.read_csv(Path(figures) / "hpt" / "trials.csv")
-readable(trials.sort_values("value", na_position="last").reset_index(drop=True))
+hpt_trials_table(figures)

@@ -20,7 +20,6 @@ error_classes = 10             # classes at each end of the AP figure
 error_pairs = 8                # false pairs shown
 
 # %%
-from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
@@ -53,7 +52,8 @@ display(Markdown(groups_summary(groups) + f" Threshold ({matcher.rule} rule, cal
 for group in GROUPS:
     if group in groups:
         fig = plot_retrieval(groups[group], error_queries, error_top_k, seed, figures)
-        caption(f"{group.capitalize()} classes: each query (blue) with its {error_top_k} nearest test images; count the red frames, the wrong answers.",
+        caption(f"{group.capitalize()} classes: each query (blue) with its {error_top_k} nearest test images; "
+                "count the red frames, the wrong answers.",
                 alt=f"Rows of small images: a {group}-class query followed by its ranked results framed green or red, with scores")
     else: display(Markdown(f"_No {group}-class test images in this run: no {group} retrieval figure._"))
 
@@ -70,7 +70,8 @@ ap_tables = {group: class_ap_table(g) for group, g in groups.items()}
 for group, table in ap_tables.items():
     save_table(table, f"errors/class_ap_{group}", figures)
     fig = plot_class_ap(table, group, error_classes, figures)
-    caption(f"{group.capitalize()} classes with the highest and lowest average precision: the gap shows how uneven the embedding is across classes.",
+    caption(f"{group.capitalize()} classes with the highest and lowest average precision: "
+            "the gap shows how uneven the embedding is across classes.",
             alt=f"Horizontal bars of average precision for the best and worst {group} classes, with the group mean dashed")
     display(Markdown(f"**{group.capitalize()} classes**, best and worst by AP (all {len(table)} in `errors/class_ap_{group}.csv`):"))
     display(class_ap_extremes(table, min(5, error_classes)).round({"ap": 4}))
