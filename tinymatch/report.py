@@ -4,25 +4,25 @@
 
 # %% ../nbs/14_report.ipynb #64ce3d55
 from __future__ import annotations
-import argparse, dataclasses, datetime as dt, html, importlib.metadata, importlib.util, json, os, platform, re, sys, time
+import argparse, dataclasses, datetime as dt, html, importlib.metadata, importlib.util, json, os, re, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 import yaml
 from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
+from .records import machine_info, package_versions
 
 # %% auto #0
-__all__ = ['REFERENCE_PROFILE', 'MANIFEST_PACKAGES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
+__all__ = ['REFERENCE_PROFILE', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
            'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir',
-           'notebook_parameters', 'machine_info', 'package_versions', 'data_checksum', 'determinism_info',
-           'table_display_defaults', 'caption', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks',
-           'render_html', 'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text',
-           'performance_table', 'comparison', 'resolution_table', 'best_input_size', 'input_size_text',
-           'benchmark_results', 'levers_table', 'pair_scoring_text', 'index_summary_text', 'class_balance_text',
-           'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
-           'index_preview', 'extractor_text', 'hpt_trials_table', 'projector_text', 'comparison_sentence',
-           'open_set_summary', 'decision_table', 'archive_run', 'start_manifest', 'execute_profile', 'run_report',
-           'cli_report', 'write_readme']
+           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption', 'readable',
+           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_results_dir',
+           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'resolution_table',
+           'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table', 'pair_scoring_text',
+           'index_summary_text', 'class_balance_text', 'training_summary_text', 'seed_loss_comparison', 'quality_table',
+           'conclusion_summary', 'manifest_tables', 'index_preview', 'extractor_text', 'hpt_trials_table',
+           'projector_text', 'comparison_sentence', 'open_set_summary', 'decision_table', 'archive_run',
+           'start_manifest', 'execute_profile', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -119,31 +119,6 @@ def notebook_parameters(profile: Profile,  # the profile being run
                 final_training=dict(profile.final_training), synthetic=dict(profile.synthetic),
                 benchmarks_dir=str(repo / "benchmarks" / "results"),
                 manifest_path=str(runs / "manifest.json"), force=force, **profile.parameters)
-
-# %% ../nbs/14_report.ipynb #83acc048
-MANIFEST_PACKAGES = ("tensorflow-cpu", "tensorflow-addons", "tensorflow-hub", "numpy", "pandas", "optuna",
-                     "scikit-learn", "matplotlib", "papermill", "nbconvert", "jupytext", "tinymatch")
-
-def machine_info() -> dict:
-    "Platform, Python, CPU model and count, memory and load average of this machine"
-    mem, cpu = None, platform.processor() or "unknown"
-    try:
-        with open("/proc/meminfo") as f: mem = round(int(f.readline().split()[1]) / 2**20, 1)
-    except (OSError, ValueError, IndexError): pass
-    try:
-        with open("/proc/cpuinfo") as f: cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
-    except OSError: pass
-    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-    return dict(platform=platform.platform(), python=platform.python_version(), processor=platform.machine(),
-                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=mem, load_average_1_5_15=load)
-
-def package_versions(names=MANIFEST_PACKAGES) -> dict:
-    "Installed versions of the packages that shape the results"
-    out = {}
-    for n in names:
-        try: out[n] = importlib.metadata.version(n)
-        except importlib.metadata.PackageNotFoundError: out[n] = None
-    return out
 
 # %% ../nbs/14_report.ipynb #04d23916
 def data_checksum(source: str | Path | None, # the dataset source of the run
@@ -484,21 +459,6 @@ def performance_table(results_dir: str | Path | None = None, # benchmark JSON fi
                          "ratio": c.get("ratio"), "goal": "none set" if goal is None else goal,
                          "met": "n/a" if met is None else ("yes" if met else "no"), **benchmark_provenance(data)})
     return pd.DataFrame(rows, columns=PERFORMANCE_COLUMNS)
-
-# %% ../nbs/14_report.ipynb #d5c06767
-def comparison(name: str,        # what was compared, e.g. "triplet loss, B=256"
-               ours: float,      # tinymatch's measurement
-               baseline: float,  # the seed's way of doing the same work, same run
-               unit: str,        # unit of both measurements, e.g. "s" or "pairs/s"
-               lower_is_better: bool = True, # True for times, False for rates
-               goal: float | None = None,    # the smallest acceptable improvement ratio, if any
-              ) -> dict:
-    "One benchmark comparison: both measurements, the improvement ratio (>1 is better) and whether it meets `goal`"
-    for field, v in (("ours", ours), ("baseline", baseline)):
-        if not (isinstance(v, (int, float)) and v > 0): raise TinymatchError(f"{name}: {field} must be a positive number, got {v!r}")
-    ratio = baseline / ours if lower_is_better else ours / baseline
-    return dict(name=name, ours=f"{ours:.4g} {unit}", baseline=f"{baseline:.4g} {unit}", ratio=round(ratio, 2),
-                goal=goal, met=None if goal is None else bool(ratio >= goal))
 
 # %% ../nbs/14_report.ipynb #46497e07
 _FLIP_METRICS = (("auc", "pairwise_auc"), ("precision_at_1", "precision_at_1"), ("map_at_r", "map_at_r"))
