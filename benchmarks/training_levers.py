@@ -5,7 +5,7 @@ features, and scores every result on the **seen-class validation split** (`valid
 validation classes** (`unseen_valid`); never on a test split, never on the unseen test classes. The raw extractor
 features are scored on the same groups, and the base head is also mixed with its raw features after training
 (`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`). The `cpu` profile's fixed fields (configs/hpt.yaml)
-are chosen from this table; the share after training by `matcher.choose_raw_feature_weight`.
+are chosen from this table; the share after training by `evaluation.choose_raw_feature_weight`.
 
     python benchmarks/training_levers.py --config tinymatch/assets/reference_model/config.yaml --image-size 224
     python benchmarks/training_levers.py ... --shard 1/2     # two processes share the levers (results merged)
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from tinymatch.config import load_experiment_config
-    from tinymatch.matcher import group_metrics, head_embedder, mixed_embedder, choose_raw_feature_weight
+    from tinymatch.evaluation import group_metrics, head_embedder, mixed_embedder, choose_raw_feature_weight
     from tinymatch.features import l2_normalize
     from tinymatch.model import load_head
     from tinymatch.report import machine_info
