@@ -93,7 +93,7 @@ def exact_auc_10k(n: int = 10_000, n_classes: int = 200, dim: int = 1024, seed: 
     t_stats = time.perf_counter() - t
     auc = stats.auc()
     dt = time.perf_counter() - t
-    from tinymatch.matcher import evaluate_embeddings
+    from tinymatch.evaluation import evaluate_embeddings
     t = time.perf_counter()
     ev = evaluate_embeddings(emb, labels, threshold=-1.0)      # every metric of `tinymatch evaluate`
     t_all = time.perf_counter() - t

@@ -24,10 +24,9 @@ from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import load_dataset, save_table
-from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features, compare_losses,
-                               find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion,
-                               tar_far_table)
+from tinymatch.data import save_table
+from tinymatch.evaluation import (evaluate_model, open_set_evaluation, seed_spread, record_metrics, compare_losses,
+                                  find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table)
 from tinymatch.train import final_configs, loss_comparison_config
 from tinymatch.report import open_set_summary, projector_text
 from tinymatch.metrics import plot_score_distributions
@@ -38,10 +37,8 @@ cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
 experiment = experiment or (cfg.experiment_name if cfg else None)
 model_dir = Path(model_dir) if model_dir else home_dir(home) / "models" / experiment
-matcher = ImageMatcher.load(model_dir)
-cfg = load_experiment_config(model_dir / "config.yaml")
-index = load_dataset(cfg, source=source, home=home)
-features = extractor_features(matcher, index, home)
+run = evaluate_model(model_dir, split="test", recalibrate=True, source=source, home=home)   # threshold calibrated afresh on validation
+matcher, cfg, index, features, ev = run.matcher, run.config, run.index, run.features, run.evaluation
 figures = figures_dir(figures)
 display(Markdown(f"Model folder `{model_dir.name}`: extractor **{cfg.feature_extractor}** at {cfg.image_size} px, "
                  f"embedding of dimension **{cfg.embedding_dim}**, triplet margin {cfg.margin:g}."))
@@ -91,9 +88,6 @@ display(Markdown(f"Anchor-positive score **{example['anchor_positive_score']:.3f
 # for a false-accept rate of $10^{-3}$ are stored beside it in `threshold.json`.
 
 # %%
-matcher.threshold = None           # calibrate afresh on the validation split
-ev = evaluate(matcher, index, split="test", home=home, features=features, rule="eer")
-matcher.save(model_dir, metrics={"split": "test", **ev.to_dict()})
 m = ev.metrics
 display(Markdown(f"**{m['n_images']:,}** test images of {m['n_classes']} classes: **{m['n_pairs']:,} pairs**, "
                  f"scored in {sum(ev.seconds.values()):.1f} s in all. Threshold (EER on validation): "

@@ -24,7 +24,8 @@ from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
 from tinymatch.data import load_dataset, save_table
-from tinymatch.matcher import ImageMatcher, extractor_features, embed_rows
+from tinymatch.matcher import ImageMatcher
+from tinymatch.evaluation import extractor_features, embed_rows
 from tinymatch.metrics import pair_statistics, plot_precision_recall
 from tinymatch.report import caption
 from tinymatch.errors import (GROUPS, seen_unseen_groups, groups_summary, class_ap_table, class_ap_extremes, plot_class_ap,

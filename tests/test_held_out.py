@@ -6,12 +6,14 @@ held-out rows do exist in the index (so the check cannot pass by having nothing 
 import numpy as np
 import pytest
 import tinymatch.matcher as matcher_mod
+import tinymatch.evaluation as evaluation_mod
 import tinymatch.train as train_mod
 from tinymatch.config import load_hpt_config
 from tinymatch.data import make_synthetic_dataset, load_dataset
 from tinymatch.extractors import tiny_test_extractor
 from tinymatch.hpt import run_study, best_config
-from tinymatch.matcher import ImageMatcher, evaluate, open_set_evaluation
+from tinymatch.matcher import ImageMatcher
+from tinymatch.evaluation import evaluate, open_set_evaluation
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,8 @@ def test_held_out_classes_reach_no_training_hpt_or_calibration_array(study_setup
     monkeypatch.setattr(train_mod, "fit", spy_fit)
     monkeypatch.setattr(train_mod, "valid_map_at_r", spy_valid_map)
     monkeypatch.setattr(ImageMatcher, "calibrate", spy_calibrate)
-    monkeypatch.setattr(matcher_mod, "calibrate_thresholds", spy_thresholds)
+    monkeypatch.setattr(matcher_mod, "calibrate_thresholds", spy_thresholds)      # ImageMatcher.calibrate
+    monkeypatch.setattr(evaluation_mod, "calibrate_thresholds", spy_thresholds)   # open_set_evaluation
 
     study = run_study(hcfg, home=home, source=synth, progress=False)                 # HPT: trials through fit_config
     assert len(study.trials) >= 2

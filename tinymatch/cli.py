@@ -18,7 +18,7 @@ COMMANDS = {
     "features": ("tinymatch.features:cli_features", "compute every image's extractor features once into the cache"),
     "train": ("tinymatch.train:cli_train", "train a FeatureModel from an experiment config"),
     "hpt": ("tinymatch.hpt:cli_hpt", "run or resume an Optuna hyperparameter study"),
-    "evaluate": ("tinymatch.matcher:cli_evaluate", "exact evaluation of a trained matcher on every test pair"),
+    "evaluate": ("tinymatch.evaluation:cli_evaluate", "exact evaluation of a trained matcher on every test pair"),
     "match": ("tinymatch.matcher:cli_match", "say whether two images match"),
     "search": ("tinymatch.search:cli_search", "find the most similar images in a gallery folder"),
     "dedup": ("tinymatch.search:cli_dedup", "group copies of the same picture in a folder (no model needed)"),

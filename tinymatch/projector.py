@@ -168,7 +168,8 @@ def export_split(model,                                  # an `ImageMatcher` or 
                  seed: int = 0,                          # sampling seed
                 ) -> tuple[Path, np.ndarray, np.ndarray]:
     "(projector folder, embeddings, index row positions) for a sample of `split`"
-    from tinymatch.matcher import ImageMatcher, split_rows, embed_rows
+    from tinymatch.matcher import ImageMatcher
+    from tinymatch.evaluation import split_rows, embed_rows
     matcher = model if isinstance(model, ImageMatcher) else ImageMatcher.load(model)
     splits = [split] if isinstance(split, str) else [s for s in split if (index["split"] == s).any()]
     rows = np.sort(np.concatenate([split_rows(index, s) for s in splits])) if splits else split_rows(index, split[0])
