@@ -26,7 +26,8 @@ from IPython.display import Markdown, display
 import tinymatch
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import load_dataset, save_table
+from tinymatch.core import save_table
+from tinymatch.data import load_dataset
 from tinymatch.matcher import (ImageMatcher, evaluate, open_set_evaluation, seed_spread, record_metrics, extractor_features, compare_losses,
                                find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion,
                                tar_far_table, FAR_LEVELS)

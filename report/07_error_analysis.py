@@ -24,7 +24,8 @@ from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import load_dataset, save_table
+from tinymatch.core import save_table
+from tinymatch.data import load_dataset
 from tinymatch.matcher import ImageMatcher, extractor_features, embed_rows
 from tinymatch.metrics import pair_statistics, plot_precision_recall
 from tinymatch.report import caption
