@@ -17,7 +17,7 @@ from IPython.display import Markdown, display
 from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
 from tinymatch.core import save_table
 from tinymatch.synthetic import ensure_synthetic_dataset
-from tinymatch.data import prepare, build_index, split_index, load_dataset
+from tinymatch.data import prepare, build_index, load_dataset
 from tinymatch.dataset_plots import (split_counts, plot_class_distribution, image_mode_stats, plot_image_modes,
                                      plot_sample_grid, plot_triplets)
 from tinymatch.report import caption
