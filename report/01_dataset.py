@@ -14,9 +14,11 @@ seed = 0
 import time
 from IPython.display import Markdown, display
 from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
-from tinymatch.data import (ensure_synthetic_dataset, prepare, build_index, load_dataset, split_counts,
-                            save_table, plot_class_distribution, image_mode_stats, plot_image_modes,
-                            plot_sample_grid, plot_triplets)
+from tinymatch.core import save_table
+from tinymatch.synthetic import ensure_synthetic_dataset
+from tinymatch.data import prepare, build_index, load_dataset
+from tinymatch.dataset_plots import (split_counts, plot_class_distribution, image_mode_stats, plot_image_modes,
+                                     plot_sample_grid, plot_triplets)
 from tinymatch.report import caption, index_summary_text, index_preview, class_balance_text
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 cfg = load_experiment_config(config_path) if config_path else \

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from IPython.display import Markdown, Image, display
 from tinymatch.config import load_hpt_config
-from tinymatch.data import ensure_synthetic_dataset, save_table
+from tinymatch.core import save_table
+from tinymatch.synthetic import ensure_synthetic_dataset
 from tinymatch.report import seed_loss_comparison
 from tinymatch.hpt import (run_study, run_parallel_study, search_space_table, storage_url, count_trials, trials_table, best_config,
                            plot_hpt_figures,

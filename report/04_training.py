@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 from tinymatch.config import load_experiment_config
-from tinymatch.data import ensure_synthetic_dataset, save_table
+from tinymatch.core import save_table
+from tinymatch.synthetic import ensure_synthetic_dataset
 from tinymatch.model import load_feature_model
 from tinymatch.train import (train, train_in_processes, final_configs, loss_comparison_config, seed_runs_table, plot_learning_curve,
                              model_summary_text)

@@ -24,7 +24,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import save_table
+from tinymatch.core import save_table
 from tinymatch.evaluation import (evaluate_model, open_set_evaluation, seed_spread, record_metrics, compare_losses,
                                   find_prediction_example, plot_prediction_example, plot_roc_curve, plot_confusion, tar_far_table)
 from tinymatch.train import final_configs, loss_comparison_config

@@ -23,7 +23,8 @@ error_pairs = 8                # false pairs shown
 from IPython.display import Markdown, display
 from tinymatch.core import home_dir, figures_dir
 from tinymatch.config import load_experiment_config
-from tinymatch.data import load_dataset, save_table
+from tinymatch.core import save_table
+from tinymatch.data import load_dataset
 from tinymatch.matcher import ImageMatcher
 from tinymatch.evaluation import extractor_features, embed_rows
 from tinymatch.metrics import pair_statistics, plot_precision_recall

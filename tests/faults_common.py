@@ -9,7 +9,7 @@ RNG = random.Random(int(os.environ.get("TINYMATCH_FAULT_SEED", "15")))   # where
 
 def synthetic_setup(base: Path, features: bool = True) -> dict:
     "A 6-class synthetic dataset, a tiny random SavedModel extractor and (optionally) its feature cache, under `base`"
-    from tinymatch.data import make_synthetic_dataset
+    from tinymatch.synthetic import make_synthetic_dataset
     from tinymatch.extractors import tiny_test_extractor
     base = Path(base)
     root = make_synthetic_dataset(base / "synth", n_classes=6, train_per_class=20, val_per_class=5)

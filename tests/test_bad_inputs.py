@@ -97,7 +97,7 @@ def test_bad_config_files(tmp_path, what, text, why, command):
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory):
-    from tinymatch.data import make_synthetic_dataset
+    from tinymatch.synthetic import make_synthetic_dataset
     return make_synthetic_dataset(tmp_path_factory.mktemp("synth") / "ds", n_classes=3, train_per_class=4, val_per_class=2)
 
 

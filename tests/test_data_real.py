@@ -84,7 +84,7 @@ def test_fingerprint_is_stable(prepared):
 
 
 def test_grayscale_images_load_as_rgb(prepared):
-    from tinymatch.data import image_modes
+    from tinymatch.dataset_plots import image_modes
     from tinymatch.pipelines import image_dataset, load_rgb
     idx = prepared["index"]
     modes = image_modes(idx["path"].iloc[:5000], progress=False)

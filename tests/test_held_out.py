@@ -9,7 +9,8 @@ import tinymatch.matcher as matcher_mod
 import tinymatch.evaluation as evaluation_mod
 import tinymatch.train as train_mod
 from tinymatch.config import load_hpt_config
-from tinymatch.data import make_synthetic_dataset, load_dataset
+from tinymatch.data import load_dataset
+from tinymatch.synthetic import make_synthetic_dataset
 from tinymatch.extractors import tiny_test_extractor
 from tinymatch.hpt import run_study, best_config
 from tinymatch.matcher import ImageMatcher

@@ -14,7 +14,7 @@ __all__ = ['COMMANDS', 'resolve_command', 'main']
 # %% ../nbs/15_cli.ipynb #b3955180
 COMMANDS = {
     "data prepare": ("tinymatch.data:cli_prepare", "download or unpack Tiny ImageNet, verify it and build the index"),
-    "data synth": ("tinymatch.data:cli_synth", "write a small synthetic dataset in the Tiny ImageNet layout"),
+    "data synth": ("tinymatch.synthetic:cli_synth", "write a small synthetic dataset in the Tiny ImageNet layout"),
     "features": ("tinymatch.features:cli_features", "compute every image's extractor features once into the cache"),
     "train": ("tinymatch.train:cli_train", "train a FeatureModel from an experiment config"),
     "hpt": ("tinymatch.hpt:cli_hpt", "run or resume an Optuna hyperparameter study"),
