@@ -26,6 +26,7 @@ COMMANDS = {
     "report": ("tinymatch.report:cli_report", "run the report notebooks and render the HTML report"),
 }
 
+# %% ../nbs/15_cli.ipynb #7ab3eac6
 def _usage() -> str:
     "The top-level help text listing every command"
     width = max(map(len, COMMANDS)) + 2
@@ -37,6 +38,7 @@ def _usage() -> str:
               "TINYMATCH_DATA (dataset URL, zip or folder)."]
     return "\n".join(lines)
 
+# %% ../nbs/15_cli.ipynb #cfcab8a0
 def resolve_command(argv: list[str], # arguments after `tinymatch` and its global options
                    ) -> tuple[str, list[str]]:
     "Split `argv` into a known command name (one or two words) and the command's own arguments"
@@ -54,6 +56,7 @@ def _argument_error(parser: argparse.ArgumentParser, message: str):
     "argparse's error hook for every command: a one-line `TinymatchError` instead of usage text and exit"
     raise TinymatchError(f"{parser.prog}: {message} (see `{parser.prog} --help`)")
 
+# %% ../nbs/15_cli.ipynb #481d0717
 def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         ) -> int:
     "Entry point of the `tinymatch` command: one-line errors, a traceback only with `--debug`"

@@ -27,6 +27,7 @@ def projector_dir(experiment: str,                  # experiment name
     "Where an experiment's projector files live: `home/logs/<experiment>/projector`"
     return home_dir(home) / "logs" / experiment / "projector"
 
+# %% ../nbs/13_projector.ipynb #d3dc7357
 def sprite_layout(n: int,          # number of thumbnails
                   thumb: int = 64, # wanted thumbnail side in pixels
                  ) -> tuple[int, int]:
@@ -34,6 +35,7 @@ def sprite_layout(n: int,          # number of thumbnails
     per_row = max(1, int(np.ceil(np.sqrt(n))))
     return per_row, max(1, min(thumb, MAX_SPRITE_SIDE // per_row))
 
+# %% ../nbs/13_projector.ipynb #9177087d
 def make_sprite(images: Sequence,   # images (paths, PIL images or uint8 arrays), in embedding row order
                 thumb: int = 64,    # side of each thumbnail in pixels (shrunk if the sprite would exceed 8192)
                ) -> tuple["PIL.Image.Image", int]:
@@ -47,6 +49,7 @@ def make_sprite(images: Sequence,   # images (paths, PIL images or uint8 arrays)
         sprite.paste(t, ((i % per_row) * thumb, (i // per_row) * thumb))
     return sprite, thumb
 
+# %% ../nbs/13_projector.ipynb #abda634c
 def _tsv_cell(x) -> str: return str(x).replace("\t", " ").replace("\n", " ")
 
 def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
@@ -89,6 +92,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
         EventFileWriter(str(tmp)).close()
     return out_dir
 
+# %% ../nbs/13_projector.ipynb #84c3c427
 def read_projector_config(folder: str | Path, # a folder written by `export_projector`
                          ):
     "The folder's `ProjectorConfig`, parsed from projector_config.pbtxt"
@@ -109,6 +113,7 @@ def pick_classes(labels: Sequence[int],  # class id of each row
     keep = np.random.default_rng(seed).choice(classes, size=min(n_classes, len(classes)), replace=False)
     return np.isin(labels, keep)
 
+# %% ../nbs/13_projector.ipynb #917f4a42
 def project_2d(embeddings: np.ndarray, # (N, D) embeddings
                method: str = "pca",    # "pca" or "tsne"
                seed: int = 0,          # random state of t-SNE
@@ -123,6 +128,7 @@ def project_2d(embeddings: np.ndarray, # (N, D) embeddings
                     random_state=seed).fit_transform(x)
     raise TinymatchError(f"method: expected 'pca' or 'tsne', got {method!r}")
 
+# %% ../nbs/13_projector.ipynb #75280f0a
 def plot_embedding_2d(embeddings: np.ndarray,  # (N, D) embeddings
                       labels: Sequence[int],   # (N,) class ids
                       names: Sequence[str],    # (N,) class names (legend)
