@@ -30,7 +30,7 @@ COMMANDS = {
 def _usage() -> str:
     "The top-level help text listing every command"
     width = max(map(len, COMMANDS)) + 2
-    lines = [f"usage: tinymatch [--version] [--debug] COMMAND [ARGS]", "",
+    lines = ["usage: tinymatch [--version] [--debug] COMMAND [ARGS]", "",
              "Image matching with a triplet-loss embedding on Tiny ImageNet.", "", "commands:"]
     lines += [f"  {name:<{width}}{help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "Run `tinymatch COMMAND --help` for a command's options.",
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         if debug: raise
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):   # a full disk is the user's to fix
             why = "file size limit reached" if e.errno == errno.EFBIG else "no space left on device"
-            print(f"tinymatch: error: {e.filename or 'disk'}: {why}; free some space and rerun (finished work is kept)", file=sys.stderr); return 2
+            print(f"tinymatch: error: {e.filename or 'disk'}: {why}; free some space and rerun (finished work is kept)", file=sys.stderr)
+            return 2
         print(f"tinymatch: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr); return 1

@@ -10,8 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-import tinymatch
-from .core import TinymatchError, home_dir, atomic_write, atomic_dir, save_figure
+from .core import TinymatchError, home_dir, atomic_dir, save_figure
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'MAX_SPRITE_SIDE', 'projector_dir', 'sprite_layout', 'make_sprite', 'export_projector',
@@ -38,7 +37,7 @@ def sprite_layout(n: int,          # number of thumbnails
 # %% ../nbs/13_projector.ipynb #9177087d
 def make_sprite(images: Sequence,   # images (paths, PIL images or uint8 arrays), in embedding row order
                 thumb: int = 64,    # side of each thumbnail in pixels (shrunk if the sprite would exceed 8192)
-               ) -> tuple["PIL.Image.Image", int]:
+               ) -> tuple:
     "(square sprite image of thumbnails in row-major order, thumbnail side used)"
     from PIL import Image
     from tinymatch.pipelines import load_rgb
@@ -61,7 +60,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
                      tensor_name: str = "embeddings", # name shown in the projector
                      seen: Sequence[bool] | None = None, # (N,) whether each image's class was trained on (a metadata column)
                     ) -> Path:
-    "Write embeddings.tsv, metadata.tsv, sprite.png, projector_config.pbtxt (and an empty event file, so TensorBoard lists the folder as a run)"
+    "Write embeddings.tsv, metadata.tsv, sprite.png, projector_config.pbtxt (and an empty event file: TensorBoard lists it as a run)"
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
     from tensorboard.plugins import projector
     from google.protobuf import text_format
@@ -166,7 +165,7 @@ def export_split(model,                                  # an `ImageMatcher` or 
                  home: str | Path | None = None,         # TINYMATCH_HOME override
                  out_dir: str | Path | None = None,      # folder to write; default `projector_dir(experiment, home)`
                  max_images: int | None = 2000,          # at most this many images; None for all
-                 n_classes: int | None = None,           # whole classes to export (half of them unseen when the split has both); None for a plain sample
+                 n_classes: int | None = None,           # whole classes (half unseen when the split has both); None: a sample
                  thumb: int = 32,                        # sprite thumbnail side in pixels
                  features: np.ndarray | None = None,     # cached extractor features aligned to `index` (fast path)
                  head=None,                              # keras head for the fast path

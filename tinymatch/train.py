@@ -4,23 +4,21 @@
 
 # %% ../nbs/09_train.ipynb #593a3187
 from __future__ import annotations
-import argparse, io, json, os, shutil, sys, time
+import argparse, json, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
 import pandas as pd
-import yaml
-import tinymatch
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
-from .model import with_raw_features, build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
+from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head
+from .model import CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
-           'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
-           'final_configs', 'seed_runs_table', 'loss_comparison_config', 'train_in_processes', 'plot_learning_curve',
-           'model_summary_text', 'cli_train']
+__all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches', 'FitResult', 'random_generators', 'fit',
+           'embed_features', 'valid_map_at_r', 'fit_config', 'train', 'final_configs', 'seed_runs_table',
+           'loss_comparison_config', 'train_in_processes', 'plot_learning_curve', 'model_summary_text', 'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -313,9 +311,6 @@ def fit_config(cfg,                      # the experiment
     res = fit(cfg, model, train_batches, valid_batches, epoch_metrics=epoch_metrics, **fit_kwargs)
     return model, head, res, through
 
-# %% ../nbs/09_train.ipynb #ca38412c
-SUMMARY_FILE, HISTORY_FILE, CONFIG_FILE = "train_summary.json", "history.csv", "config.yaml"
-
 # %% ../nbs/09_train.ipynb #cb314d2c
 def _hparams(cfg) -> dict:
     return {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in cfg.to_dict().items() if v is not None}
@@ -368,10 +363,10 @@ def train(cfg: ExperimentConfig,          # the experiment
 
     def record(epoch, logs):
         _write_history(model_dir / HISTORY_FILE, pd.DataFrame(json.loads(
-            (model_dir / "checkpoints" / "state.json").read_text())["history"]))
+            (model_dir / CHECKPOINT_DIR / "state.json").read_text())["history"]))
 
     model, head, res, through = fit_config(cfg, data, through_extractor=through_extractor, map_at_r=map_at_r,
-                                           checkpoint_dir=model_dir / "checkpoints", on_epoch_end=record,
+                                           checkpoint_dir=model_dir / CHECKPOINT_DIR, on_epoch_end=record,
                                            log_dir=log_dir, verbose=verbose)
     _write_history(model_dir / HISTORY_FILE, res.history)
     if cfg.raw_share_after_training > 0:   # the raw features keep a share of every distance (chosen on validation classes)
@@ -454,7 +449,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
 # %% ../nbs/09_train.ipynb #3874fe18
 def _kill_after_epochs(model_dir, n: int, timeout: float = 120.0):
     "Test helper: wait until `n` epochs are checkpointed in `model_dir`"
-    state = Path(model_dir) / "checkpoints" / "state.json"
+    state = Path(model_dir) / CHECKPOINT_DIR / "state.json"
     t0 = time.time()
     while time.time() - t0 < timeout:
         try:
