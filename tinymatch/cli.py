@@ -26,10 +26,11 @@ COMMANDS = {
     "report": ("tinymatch.report:cli_report", "run the report notebooks and render the HTML report"),
 }
 
+# %% ../nbs/15_cli.ipynb #7ab3eac6
 def _usage() -> str:
     "The top-level help text listing every command"
     width = max(map(len, COMMANDS)) + 2
-    lines = [f"usage: tinymatch [--version] [--debug] COMMAND [ARGS]", "",
+    lines = ["usage: tinymatch [--version] [--debug] COMMAND [ARGS]", "",
              "Image matching with a triplet-loss embedding on Tiny ImageNet.", "", "commands:"]
     lines += [f"  {name:<{width}}{help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "Run `tinymatch COMMAND --help` for a command's options.",
@@ -37,6 +38,7 @@ def _usage() -> str:
               "TINYMATCH_DATA (dataset URL, zip or folder)."]
     return "\n".join(lines)
 
+# %% ../nbs/15_cli.ipynb #cfcab8a0
 def resolve_command(argv: list[str], # arguments after `tinymatch` and its global options
                    ) -> tuple[str, list[str]]:
     "Split `argv` into a known command name (one or two words) and the command's own arguments"
@@ -54,6 +56,7 @@ def _argument_error(parser: argparse.ArgumentParser, message: str):
     "argparse's error hook for every command: a one-line `TinymatchError` instead of usage text and exit"
     raise TinymatchError(f"{parser.prog}: {message} (see `{parser.prog} --help`)")
 
+# %% ../nbs/15_cli.ipynb #481d0717
 def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         ) -> int:
     "Entry point of the `tinymatch` command: one-line errors, a traceback only with `--debug`"
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None, # arguments (default: `sys.argv[1:]`)
         if debug: raise
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):   # a full disk is the user's to fix
             why = "file size limit reached" if e.errno == errno.EFBIG else "no space left on device"
-            print(f"tinymatch: error: {e.filename or 'disk'}: {why}; free some space and rerun (finished work is kept)", file=sys.stderr); return 2
+            print(f"tinymatch: error: {e.filename or 'disk'}: {why}; free some space and rerun (finished work is kept)", file=sys.stderr)
+            return 2
         print(f"tinymatch: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
               "(rerun with --debug for the traceback)", file=sys.stderr); return 1

@@ -39,6 +39,7 @@ def storage_url(hpt_cfg: HPTConfig,          # the study config
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
+# %% ../nbs/10_hpt.ipynb #4a2837ce
 def open_storage(url: str,                # an Optuna storage URL
                  heartbeat: float = 20,   # seconds between a running trial's heartbeats (relational storages)
                 ):
@@ -66,15 +67,18 @@ def choices(hpt_cfg: HPTConfig) -> dict:
     "Optuna categorical choices of every grid (list values as string labels)"
     return {name: [_label(v) for v in values] for name, values in hpt_cfg.search_space.items()}
 
+# %% ../nbs/10_hpt.ipynb #d2b2598c
 def search_space_table(hpt_cfg: HPTConfig): # the study config
     "One row per searched hyperparameter with its choices"
     return pd.DataFrame([{"hyperparameter": k, "choices": ", ".join(map(str, v))} for k, v in choices(hpt_cfg).items()],
                         columns=["hyperparameter", "choices"])
 
+# %% ../nbs/10_hpt.ipynb #b3b32e49
 def params_to_config(params: dict) -> dict:
     "Trial params (labels) back to config values"
     return {k: (json.loads(v) if isinstance(v, str) and v.startswith("[") else v) for k, v in params.items()}
 
+# %% ../nbs/10_hpt.ipynb #4fcd2468
 def suggest(trial, hpt_cfg: HPTConfig) -> dict:
     "Ask `trial` for one value of every grid; returns config values"
     return params_to_config({name: trial.suggest_categorical(name, opts) for name, opts in choices(hpt_cfg).items()})
@@ -87,8 +91,10 @@ def make_pruner(hpt_cfg: HPTConfig) -> optuna.pruners.BasePruner:
     if hpt_cfg.pruner == "none": return optuna.pruners.NopPruner()
     return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
 
+# %% ../nbs/10_hpt.ipynb #4d6dc8c4
 def direction(hpt_cfg: HPTConfig) -> str: return "maximize" if hpt_cfg.objective == "map_at_r" else "minimize"
 
+# %% ../nbs/10_hpt.ipynb #7bc78344
 def _same_fixed(stored: dict, # the fixed fields a study stored when it was created
                 fixed: dict,  # the fixed fields of the config opening it
                ) -> bool:
@@ -96,6 +102,7 @@ def _same_fixed(stored: dict, # the fixed fields a study stored when it was crea
     defaults = {k: _label(v) for k, v in ExperimentConfig().to_dict().items()}
     return set(stored) <= set(fixed) and all(stored.get(k, defaults.get(k)) == v for k, v in fixed.items())
 
+# %% ../nbs/10_hpt.ipynb #02768eb4
 def create_study(hpt_cfg: HPTConfig,            # the study config
                  home: str | Path | None = None, # TINYMATCH_HOME (default SQLite location)
                  storage: str | None = None,     # Optuna storage URL override
@@ -118,20 +125,24 @@ def create_study(hpt_cfg: HPTConfig,            # the study config
         raise TinymatchError(f"{hpt_cfg.study_name}: the stored study has another search space or fixed fields; use another study_name")
     return study
 
+# %% ../nbs/10_hpt.ipynb #2b5b5ddb
 def is_duplicate(trial) -> bool:
     "Whether `trial` repeated the configuration of an earlier trial (it took that trial's result, no training)"
     return "duplicate_of" in trial.user_attrs
 
+# %% ../nbs/10_hpt.ipynb #516cd850
 def count_trials(study: optuna.Study, states=COUNTED,
                  distinct: bool = True, # leave out trials that repeated an earlier configuration
                 ) -> int:
     "Trials in `states` (default finished: complete or pruned), each configuration counted once"
     return sum(1 for t in study.get_trials(deepcopy=False, states=states) if not (distinct and is_duplicate(t)))
 
+# %% ../nbs/10_hpt.ipynb #fbe2688b
 def grid_size(hpt_cfg: HPTConfig) -> int:
     "How many distinct configurations the grids allow"
     return int(np.prod([len(v) for v in choices(hpt_cfg).values()] or [1]))
 
+# %% ../nbs/10_hpt.ipynb #42c32ff5
 def epoch_cap_trials(study: optuna.Study, # a study
                      cap: int,            # the study's `epochs`
                      top: int = 3,        # how many of the best complete trials to look at
@@ -145,8 +156,10 @@ def epoch_cap_trials(study: optuna.Study, # a study
 class SurplusTrial(Exception):
     "A worker started a trial after the study had all its trials (a race between workers): recorded as failed"
 
+# %% ../nbs/10_hpt.ipynb #6e22df5c
 _SURPLUS_TRIALS = set()   # numbers of this process's surplus trials
 
+# %% ../nbs/10_hpt.ipynb #fc7e5a94
 class _QuietSurplus(logging.Filter):
     "Keep Optuna's failed-trial warnings (and traceback) for a surplus trial off the user's terminal"
     def filter(self, record) -> bool:
@@ -156,19 +169,23 @@ class _QuietSurplus(logging.Filter):
 optuna.logging.set_verbosity(optuna.logging.WARNING)   # makes sure Optuna's handler exists
 for _handler in logging.getLogger("optuna").handlers: _handler.addFilter(_QuietSurplus())   # child loggers' records too
 
+# %% ../nbs/10_hpt.ipynb #0edde0cc
 _RUNNING = optuna.trial.TrialState.RUNNING
 
+# %% ../nbs/10_hpt.ipynb #16140fd8
 def _surplus(study, trial, n_trials) -> bool:
     "Whether distinct finished trials plus those started before this one already fill the study"
     ahead = [t for t in study.get_trials(deepcopy=False, states=(*COUNTED, _RUNNING))
              if (t.state in COUNTED and not is_duplicate(t)) or (t.state == _RUNNING and t.number < trial.number)]
     return len(ahead) >= n_trials
 
+# %% ../nbs/10_hpt.ipynb #ad141942
 def _same_config(trial):
     "The first other finished (or running) trial with `trial`'s parameters, or None"
     others = trial.study.get_trials(deepcopy=False, states=(*COUNTED, _RUNNING))
     return next((t for t in others if t.number != trial.number and t.params == trial.params and not is_duplicate(t)), None)
 
+# %% ../nbs/10_hpt.ipynb #6b2012f1
 def _other_objective(hpt_cfg: HPTConfig, cfg, data: TrainingData, head, res) -> dict:
     "The objective the study does not optimise, at the trial's best epoch: `val_map_at_r` or `val_loss` (user attrs)"
     if hpt_cfg.objective == "map_at_r": return {"val_loss": float(res.history["val_loss"].iloc[res.best_epoch])}
@@ -176,6 +193,7 @@ def _other_objective(hpt_cfg: HPTConfig, cfg, data: TrainingData, head, res) -> 
     va = data.rows(cfg, "valid")
     return {"val_map_at_r": valid_map_at_r(head, data.features(cfg)[va], data.index(cfg)["class_id"].to_numpy()[va])}
 
+# %% ../nbs/10_hpt.ipynb #f86faac2
 def make_objective(hpt_cfg: HPTConfig,   # the study config
                    data: TrainingData,   # the study's data, loaded once
                    n_trials: int,        # the study's target number of finished trials
@@ -274,6 +292,7 @@ def trials_table(study: optuna.Study, # a study
     params = sorted(c for c in table.columns if c not in cols + tail)
     return table[cols + params + tail].reset_index(drop=True)
 
+# %% ../nbs/10_hpt.ipynb #f87e04ea
 def best_config(study: optuna.Study,   # a study with at least one complete trial
                 hpt_cfg: HPTConfig,    # its config (the fixed fields)
                 name: str | None = None, # experiment name (default "<study_name>-best")
@@ -287,6 +306,7 @@ def best_config(study: optuna.Study,   # a study with at least one complete tria
 HPT_FIGURES = ("optimization_history", "intermediate_plot", "slice_plot", "parallel_plot", "contour_plot",
                "hparam_importance", "duration_importance")
 
+# %% ../nbs/10_hpt.ipynb #ca7f60e8
 def _placeholder(title: str, why: str):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -294,10 +314,12 @@ def _placeholder(title: str, why: str):
     ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, fontsize=11)
     return fig
 
+# %% ../nbs/10_hpt.ipynb #5b9c473d
 def _figure_of(ax):
     ax = ax.flat[0] if isinstance(ax, np.ndarray) else ax
     return ax.figure
 
+# %% ../nbs/10_hpt.ipynb #e17cc402
 def _tidy_axes(name: str, ax, params: list = ()):
     "One title on the duration plot; short, slanted category labels (block widths) on the slice plot; whole names on the parallel plot"
     axes = list(ax.flat) if isinstance(ax, np.ndarray) else [ax]
@@ -320,6 +342,7 @@ def _tidy_axes(name: str, ax, params: list = ()):
             if any("[" in l for l in labels):
                 a.set_xticks(a.get_xticks(), [l.replace("'", "") for l in labels], rotation=60, ha="right", fontsize=8)
 
+# %% ../nbs/10_hpt.ipynb #b635e683
 def plot_hpt_figures(study: optuna.Study,              # the study
                      out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
                      contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
@@ -368,6 +391,7 @@ def _finished(study: optuna.Study, states=(optuna.trial.TrialState.COMPLETE,)) -
     return sorted((t for t in study.get_trials(deepcopy=False, states=states) if "duplicate_of" not in t.user_attrs),
                   key=lambda t: t.number)
 
+# %% ../nbs/10_hpt.ipynb #e7d072f1
 def _sign(study: optuna.Study) -> int: return -1 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1
 
 def _objective_name(study: optuna.Study) -> str: return "MAP@R" if _sign(study) < 0 else "validation loss"
@@ -431,6 +455,7 @@ def choice_table(study: optuna.Study, # the study
     table["_key"] = _sign(study) * table["mean"]
     return table.sort_values(["parameter", "_key"]).drop(columns="_key").reset_index(drop=True)
 
+# %% ../nbs/10_hpt.ipynb #79a77396
 def slice_observation(study: optuna.Study, # the study
                      ) -> str:
     "Markdown: for each parameter, the choice with the best mean objective (with trial counts) and the worst"
@@ -494,6 +519,7 @@ def _importances(study, target=None, seed: int = 0) -> dict:
         try: return optuna.importance.get_param_importances(distinct, evaluator=evaluator, params=varying, target=target)
         except RuntimeError: return {}          # fANOVA: zero variance, the target does not vary at all
 
+# %% ../nbs/10_hpt.ipynb #f4f0e4f3
 def importance_observation(study: optuna.Study,  # the study
                            seed: int = 0,        # seed of the fANOVA forest
                           ) -> str:
@@ -506,6 +532,7 @@ def importance_observation(study: optuna.Study,  # the study
             f"(fANOVA importance **{share:.2f}**)" + (", then " + ", ".join(f"`{k}` {v:.2f}" for k, v in rest) if rest else "")
             + f"; over {_plural(len(_finished(study)), 'complete trial')}, a rough ranking only.")
 
+# %% ../nbs/10_hpt.ipynb #20b4315a
 def duration_observation(study: optuna.Study, # the study
                          seed: int = 0,       # seed of the fANOVA forest
                         ) -> str:

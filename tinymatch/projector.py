@@ -10,8 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-import tinymatch
-from .core import TinymatchError, home_dir, atomic_write, atomic_dir, save_figure
+from .core import TinymatchError, home_dir, atomic_dir, save_figure
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'MAX_SPRITE_SIDE', 'projector_dir', 'sprite_layout', 'make_sprite', 'export_projector',
@@ -27,6 +26,7 @@ def projector_dir(experiment: str,                  # experiment name
     "Where an experiment's projector files live: `home/logs/<experiment>/projector`"
     return home_dir(home) / "logs" / experiment / "projector"
 
+# %% ../nbs/13_projector.ipynb #d3dc7357
 def sprite_layout(n: int,          # number of thumbnails
                   thumb: int = 64, # wanted thumbnail side in pixels
                  ) -> tuple[int, int]:
@@ -34,9 +34,10 @@ def sprite_layout(n: int,          # number of thumbnails
     per_row = max(1, int(np.ceil(np.sqrt(n))))
     return per_row, max(1, min(thumb, MAX_SPRITE_SIDE // per_row))
 
+# %% ../nbs/13_projector.ipynb #9177087d
 def make_sprite(images: Sequence,   # images (paths, PIL images or uint8 arrays), in embedding row order
                 thumb: int = 64,    # side of each thumbnail in pixels (shrunk if the sprite would exceed 8192)
-               ) -> tuple["PIL.Image.Image", int]:
+               ) -> tuple:
     "(square sprite image of thumbnails in row-major order, thumbnail side used)"
     from PIL import Image
     from tinymatch.pipelines import load_rgb
@@ -47,6 +48,7 @@ def make_sprite(images: Sequence,   # images (paths, PIL images or uint8 arrays)
         sprite.paste(t, ((i % per_row) * thumb, (i // per_row) * thumb))
     return sprite, thumb
 
+# %% ../nbs/13_projector.ipynb #abda634c
 def _tsv_cell(x) -> str: return str(x).replace("\t", " ").replace("\n", " ")
 
 def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
@@ -58,7 +60,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
                      tensor_name: str = "embeddings", # name shown in the projector
                      seen: Sequence[bool] | None = None, # (N,) whether each image's class was trained on (a metadata column)
                     ) -> Path:
-    "Write embeddings.tsv, metadata.tsv, sprite.png, projector_config.pbtxt (and an empty event file, so TensorBoard lists the folder as a run)"
+    "Write embeddings.tsv, metadata.tsv, sprite.png, projector_config.pbtxt (and an empty event file: TensorBoard lists it as a run)"
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
     from tensorboard.plugins import projector
     from google.protobuf import text_format
@@ -89,6 +91,7 @@ def export_projector(embeddings: np.ndarray,        # (N, D) embeddings
         EventFileWriter(str(tmp)).close()
     return out_dir
 
+# %% ../nbs/13_projector.ipynb #84c3c427
 def read_projector_config(folder: str | Path, # a folder written by `export_projector`
                          ):
     "The folder's `ProjectorConfig`, parsed from projector_config.pbtxt"
@@ -109,6 +112,7 @@ def pick_classes(labels: Sequence[int],  # class id of each row
     keep = np.random.default_rng(seed).choice(classes, size=min(n_classes, len(classes)), replace=False)
     return np.isin(labels, keep)
 
+# %% ../nbs/13_projector.ipynb #917f4a42
 def project_2d(embeddings: np.ndarray, # (N, D) embeddings
                method: str = "pca",    # "pca" or "tsne"
                seed: int = 0,          # random state of t-SNE
@@ -123,6 +127,7 @@ def project_2d(embeddings: np.ndarray, # (N, D) embeddings
                     random_state=seed).fit_transform(x)
     raise TinymatchError(f"method: expected 'pca' or 'tsne', got {method!r}")
 
+# %% ../nbs/13_projector.ipynb #75280f0a
 def plot_embedding_2d(embeddings: np.ndarray,  # (N, D) embeddings
                       labels: Sequence[int],   # (N,) class ids
                       names: Sequence[str],    # (N,) class names (legend)
@@ -160,7 +165,7 @@ def export_split(model,                                  # an `ImageMatcher` or 
                  home: str | Path | None = None,         # TINYMATCH_HOME override
                  out_dir: str | Path | None = None,      # folder to write; default `projector_dir(experiment, home)`
                  max_images: int | None = 2000,          # at most this many images; None for all
-                 n_classes: int | None = None,           # whole classes to export (half of them unseen when the split has both); None for a plain sample
+                 n_classes: int | None = None,           # whole classes (half unseen when the split has both); None: a sample
                  thumb: int = 32,                        # sprite thumbnail side in pixels
                  features: np.ndarray | None = None,     # cached extractor features aligned to `index` (fast path)
                  head=None,                              # keras head for the fast path

@@ -4,23 +4,21 @@
 
 # %% ../nbs/09_train.ipynb #593a3187
 from __future__ import annotations
-import argparse, io, json, os, shutil, sys, time
+import argparse, json, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
 import pandas as pd
-import yaml
-import tinymatch
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
-from .model import with_raw_features, build_head, build_feature_model, save_feature_model, save_head, load_head, feature_head
+from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head
+from .model import CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'SUMMARY_FILE', 'HISTORY_FILE', 'CONFIG_FILE', 'TrainingData', 'feature_batches', 'image_batches',
-           'FitResult', 'random_generators', 'fit', 'embed_features', 'valid_map_at_r', 'fit_config', 'train',
-           'final_configs', 'seed_runs_table', 'loss_comparison_config', 'train_in_processes', 'plot_learning_curve',
-           'model_summary_text', 'cli_train']
+__all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches', 'FitResult', 'random_generators', 'fit',
+           'embed_features', 'valid_map_at_r', 'fit_config', 'train', 'final_configs', 'seed_runs_table',
+           'loss_comparison_config', 'train_in_processes', 'plot_learning_curve', 'model_summary_text', 'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -90,6 +88,7 @@ class TrainingData:
 def _batch_size(cfg, labels) -> int:
     return min(cfg.batch_size, len(np.unique(labels)) * cfg.samples_per_class)
 
+# %% ../nbs/09_train.ipynb #06381032
 def feature_batches(x: np.ndarray, # (N, ...) features
                     y: np.ndarray, # (N,) class labels
                     cfg,           # batch_size, samples_per_class, seed
@@ -100,6 +99,7 @@ def feature_batches(x: np.ndarray, # (N, ...) features
     for rows in balanced_batches(y, _batch_size(cfg, y), cfg.samples_per_class, cfg.seed, epoch):
         yield x[rows], y[rows]
 
+# %% ../nbs/09_train.ipynb #d7435ff2
 def image_batches(paths,         # image files
                   y: np.ndarray, # class labels
                   cfg,           # image_size, batch_size, samples_per_class, seed
@@ -123,18 +123,22 @@ class FitResult:
     seconds: float
     extra: dict = field(default_factory=dict)
 
+# %% ../nbs/09_train.ipynb #6b426230
 def _state_paths(checkpoint_dir):
     d = Path(checkpoint_dir)
     return d / "state.json", d / "best_weights.npz", d / "ckpt"
 
+# %% ../nbs/09_train.ipynb #650bc384
 def _save_best(path, weights):
     with atomic_write(path, "wb") as f: np.savez(f, *weights)
 
+# %% ../nbs/09_train.ipynb #37c0a75b
 def _checkpoint_sums(ckpt_prefix, best_path) -> dict:
     "sha256 of every file of the checkpoint `ckpt_prefix` and of the best weights"
     files = sorted(Path(ckpt_prefix).parent.glob(Path(ckpt_prefix).name + ".*")) + ([Path(best_path)] if Path(best_path).exists() else [])
     return {p.name: file_sha256(p) for p in files}
 
+# %% ../nbs/09_train.ipynb #87004fe3
 def _read_state(state_path, best_path) -> tuple:
     "The saved training state and None, or None and what is damaged (unreadable state, a checkpoint file that changed)"
     try: state = json.loads(Path(state_path).read_text())
@@ -143,9 +147,11 @@ def _read_state(state_path, best_path) -> tuple:
         return None, "a checkpoint file does not match its checksum"
     return state, None
 
+# %% ../nbs/09_train.ipynb #984d644b
 def _load_best(path):
     with np.load(path) as z: return [z[f"arr_{i}"] for i in range(len(z.files))]
 
+# %% ../nbs/09_train.ipynb #4a0ba942
 def random_generators(model: tf.keras.Model, # any Keras model
                      ) -> list:
     "The `tf.random.Generator`s of `model`'s random layers (e.g. FFBlock's dropout), created now if still lazy"
@@ -157,6 +163,7 @@ def random_generators(model: tf.keras.Model, # any Keras model
         if getattr(rg, "_generator", None) is not None: gens.append(rg._generator)
     return gens
 
+# %% ../nbs/09_train.ipynb #ad11938f
 def fit(cfg,                       # an `ExperimentConfig` (epochs, patience, learning rate, loss and its parameters, batches)
         model: tf.keras.Model,     # the trainable model: the head, or the whole FeatureModel on images
         train_batches: Callable,   # epoch -> iterable of (inputs, labels) batches
@@ -257,6 +264,7 @@ def embed_features(head: tf.keras.Model, # features -> embedding
     return np.concatenate([head(x[i:i + batch_size], training=False).numpy() for i in range(0, len(x), batch_size)]) \
         if len(x) else np.zeros((0, head.output_shape[-1]), "float32")
 
+# %% ../nbs/09_train.ipynb #4733f6e3
 def valid_map_at_r(head: tf.keras.Model, # features -> embedding
                    x: np.ndarray,        # validation features
                    y: np.ndarray,        # validation labels
@@ -303,26 +311,28 @@ def fit_config(cfg,                      # the experiment
     res = fit(cfg, model, train_batches, valid_batches, epoch_metrics=epoch_metrics, **fit_kwargs)
     return model, head, res, through
 
-# %% ../nbs/09_train.ipynb #ca38412c
-SUMMARY_FILE, HISTORY_FILE, CONFIG_FILE = "train_summary.json", "history.csv", "config.yaml"
-
+# %% ../nbs/09_train.ipynb #cb314d2c
 def _hparams(cfg) -> dict:
     return {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in cfg.to_dict().items() if v is not None}
 
+# %% ../nbs/09_train.ipynb #6fab638a
 def _write_hparams(log_dir, cfg):
     from tensorboard.plugins.hparams import api as hp
     w = tf.summary.create_file_writer(str(Path(log_dir) / "hparams"))
     with w.as_default(): hp.hparams(_hparams(cfg), trial_id=cfg.experiment_name)
     w.flush()
 
+# %% ../nbs/09_train.ipynb #b0c6dbbc
 def _write_history(path, history: pd.DataFrame):
     with atomic_write(path) as f: history.to_csv(f, index=False)
 
+# %% ../nbs/09_train.ipynb #7d5ea3aa
 def _same_config(model_dir, cfg) -> bool | None:
     p = Path(model_dir) / CONFIG_FILE
     if not p.exists(): return None
     return load_experiment_config(p).to_dict() == cfg.to_dict()
 
+# %% ../nbs/09_train.ipynb #6d50b893
 def train(cfg: ExperimentConfig,          # the experiment
           home: str | Path | None = None, # TINYMATCH_HOME
           source: str | Path | None = None, # dataset source
@@ -353,10 +363,10 @@ def train(cfg: ExperimentConfig,          # the experiment
 
     def record(epoch, logs):
         _write_history(model_dir / HISTORY_FILE, pd.DataFrame(json.loads(
-            (model_dir / "checkpoints" / "state.json").read_text())["history"]))
+            (model_dir / CHECKPOINT_DIR / "state.json").read_text())["history"]))
 
     model, head, res, through = fit_config(cfg, data, through_extractor=through_extractor, map_at_r=map_at_r,
-                                           checkpoint_dir=model_dir / "checkpoints", on_epoch_end=record,
+                                           checkpoint_dir=model_dir / CHECKPOINT_DIR, on_epoch_end=record,
                                            log_dir=log_dir, verbose=verbose)
     _write_history(model_dir / HISTORY_FILE, res.history)
     if cfg.raw_share_after_training > 0:   # the raw features keep a share of every distance (chosen on validation classes)
@@ -439,7 +449,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
 # %% ../nbs/09_train.ipynb #3874fe18
 def _kill_after_epochs(model_dir, n: int, timeout: float = 120.0):
     "Test helper: wait until `n` epochs are checkpointed in `model_dir`"
-    state = Path(model_dir) / "checkpoints" / "state.json"
+    state = Path(model_dir) / CHECKPOINT_DIR / "state.json"
     t0 = time.time()
     while time.time() - t0 < timeout:
         try:
@@ -474,6 +484,7 @@ def plot_learning_curve(history,               # history.csv path, a model folde
     save_figure(fig, name, out_dir)
     return fig
 
+# %% ../nbs/09_train.ipynb #63e32749
 def model_summary_text(model: tf.keras.Model, # any Keras model
                        expand_nested: bool = True, # show the layers inside nested models
                       ) -> str:
