@@ -14,7 +14,9 @@ import pandas as pd
 
 from fastcore.basics import patch
 from .core import TinymatchError, write_json, save_figure
-from .matcher import (ImageMatcher, DECISION_RULES, FAR_LEVELS, METRICS_FILE, calibrate_thresholds, resolve_model_dir,
+from .metrics import FAR_LEVELS
+from .model import METRICS_FILE
+from .matcher import (ImageMatcher, DECISION_RULES, calibrate_thresholds, resolve_model_dir,
                                add_model_args, _pair_stats)
 
 # %% auto #0

@@ -17,9 +17,9 @@ from .core import TinymatchError, home_dir, write_json, quiet_tensorflow, atomic
 from .pipelines import prepare_images
 
 # %% auto #0
-__all__ = ['THRESHOLD_FILE', 'METRICS_FILE', 'DECISION_RULES', 'FAR_LEVELS', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES',
-           'build_siamese', 'ImageMatcher', 'calibrate_thresholds', 'resolve_model_dir', 'bundled_model_dir',
-           'refresh_bundled_model', 'load_bundled_matcher', 'resolve_matcher', 'add_model_args', 'cli_match']
+__all__ = ['DECISION_RULES', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES', 'build_siamese', 'ImageMatcher', 'calibrate_thresholds',
+           'resolve_model_dir', 'bundled_model_dir', 'refresh_bundled_model', 'load_bundled_matcher', 'resolve_matcher',
+           'add_model_args', 'cli_match']
 
 # %% ../nbs/11_matcher.ipynb #b5b018c8
 def build_siamese(feature_model, # keras model: float32 0-255 images (H, W, 3) -> embeddings
@@ -35,9 +35,8 @@ def build_siamese(feature_model, # keras model: float32 0-255 images (H, W, 3) -
     return tf.keras.Model(pairs, score, name="image_matcher")
 
 # %% ../nbs/11_matcher.ipynb #0c955707
-THRESHOLD_FILE, METRICS_FILE = "threshold.json", "metrics.json"
+from .model import THRESHOLD_FILE, METRICS_FILE   # the model folder's layout lives in model
 DECISION_RULES = ("eer", "best_f1", "far")
-FAR_LEVELS = (1e-1, 1e-2, 1e-3, 1e-4)
 
 # %% ../nbs/11_matcher.ipynb #0d1502cb
 class ImageMatcher:
