@@ -16,10 +16,10 @@ import optuna
 # %% auto #0
 __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', 'search_space_table', 'params_to_config',
            'suggest', 'make_pruner', 'direction', 'create_study', 'is_duplicate', 'count_trials', 'grid_size',
-           'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'run_study', 'trials_table', 'best_config',
-           'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table', 'slice_observation',
-           'parallel_observation', 'contour_observation', 'importance_observation', 'duration_observation',
-           'objective_agreement', 'hpt_observations', 'cli_hpt', 'run_parallel_study']
+           'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'fail_orphan_trials', 'run_study', 'trials_table',
+           'best_config', 'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table',
+           'slice_observation', 'parallel_observation', 'contour_observation', 'importance_observation',
+           'duration_observation', 'objective_agreement', 'hpt_observations', 'cli_hpt', 'run_parallel_study']
 
 # %% ../nbs/10_hpt.ipynb #078d6a54
 def storage_url(hpt_cfg: HPTConfig,          # the study config
@@ -235,6 +235,19 @@ def make_objective(hpt_cfg: HPTConfig,   # the study config
         return float(res.history[key].iloc[res.best_epoch])
     return objective
 
+# %% ../nbs/10_hpt.ipynb #67c075ac
+def fail_orphan_trials(study: optuna.Study, # a study
+                       grace: float,        # seconds a running trial may go without being claimed by its worker
+                      ) -> list[int]:
+    "Fail running trials that no objective ever claimed (no `worker` attr) for over `grace` s: their worker died first"
+    import datetime as dt
+    now, failed = dt.datetime.now(), []
+    for t in study.get_trials(deepcopy=False, states=(_RUNNING,)):
+        if "worker" not in t.user_attrs and t.datetime_start and (now - t.datetime_start).total_seconds() > grace:
+            study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+            failed.append(t.number)
+    return failed
+
 # %% ../nbs/10_hpt.ipynb #5064d7e4
 def run_study(hpt_cfg: HPTConfig,               # the study config
               home: str | Path | None = None,   # TINYMATCH_HOME
@@ -274,6 +287,7 @@ def run_study(hpt_cfg: HPTConfig,               # the study config
         study.optimize(objective, catch=(Exception,), callbacks=[stop_when_full])
         while True:
             optuna.storages.fail_stale_trials(study)   # a killed worker's trial fails by heartbeat and is queued again
+            fail_orphan_trials(study, max(2, 3 * heartbeat))   # and one killed before its first heartbeat fails too
             running = len(study.get_trials(deepcopy=False, states=(_RUNNING,)))
             if count_trials(study) >= target or failures[0] >= 2 * target: return study
             if count_trials(study) + running < target: break   # room for another trial here
