@@ -9,7 +9,8 @@ features are scored on the same groups, and the base head is also mixed with its
 The `cpu` profile's fixed fields (configs/hpt.yaml)
 are chosen from this table; the share after training by `matcher.choose_raw_feature_weight`.
 =======
-(`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`). The `cpu` profile's fixed fields (configs/hpt.yaml)
+(`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`).
+The `cpu` profile's fixed fields (configs/hpt.yaml)
 are chosen from this table; the share after training by `evaluation.choose_raw_feature_weight`.
 >>>>>>> r10-matcher
 
