@@ -15,14 +15,15 @@ from .records import machine_info, package_versions
 __all__ = ['REFERENCE_PROFILE', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
            'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir',
-           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption', 'readable',
-           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_results_dir',
-           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'resolution_table',
-           'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table', 'pair_scoring_text',
-           'index_summary_text', 'class_balance_text', 'training_summary_text', 'seed_loss_comparison', 'quality_table',
-           'conclusion_summary', 'manifest_tables', 'index_preview', 'extractor_text', 'hpt_trials_table',
-           'projector_text', 'comparison_sentence', 'open_set_summary', 'decision_table', 'archive_run',
-           'start_manifest', 'execute_profile', 'run_report', 'cli_report', 'write_readme']
+           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
+           'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
+           'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
+           'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
+           'pair_scoring_text', 'index_summary_text', 'class_balance_text', 'training_summary_text',
+           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'index_preview',
+           'extractor_text', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
+           'decision_table', 'archive_run', 'start_manifest', 'execute_profile', 'run_report', 'cli_report',
+           'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -174,6 +175,19 @@ def caption(text: str,              # one line saying what to look at; `code` an
     body = re.sub(r"`([^`]+)`", r"<code>\1</code>", body)
     body = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", body)
     display(HTML(f'<p class="tm-caption" data-alt="{html.escape((alt or text).strip(), quote=True)}">{body}</p>'))
+
+# %% ../nbs/14_report.ipynb #fbfa883e
+def show_figure(path: str | Path,         # a saved figure (PNG)
+                text: str,                # its caption: what to look at
+                alt: str | None = None,   # what the image shows (default: `text`)
+                note: str | None = None,  # observations computed from the data, shown under the caption (markdown)
+               ):
+    "Show a saved figure with its caption and, when given, the observations drawn from it"
+    from IPython.display import Image, Markdown, display
+    if not Path(path).is_file(): raise TinymatchError(f"{path}: figure not found; expected a saved PNG")
+    display(Image(filename=str(path)))
+    caption(text, alt)
+    if note: display(Markdown(note))
 
 # %% ../nbs/14_report.ipynb #892e156c
 def readable(table,             # a DataFrame about to be shown in the report
