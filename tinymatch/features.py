@@ -17,7 +17,7 @@ from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
 __all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'find_cache', 'build_features', 'load_features', 'l2_normalize',
            'cli_features']
 
-# %% ../nbs/05_features.ipynb #1945b3ae
+# %% ../nbs/05_features.ipynb #6b7d1138
 def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
     "The rows' paths relative to the dataset root, and that root"
     paths = index["path"].astype(str).to_numpy()
@@ -31,7 +31,7 @@ def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
         raise TinymatchError("index: expected every row under one dataset root")
     return rel, root
 
-# %% ../nbs/05_features.ipynb #d3bf4e61
+# %% ../nbs/05_features.ipynb #1206011f
 def _dataset_identity(root: str) -> dict:
     """What the images are: the sha256 of the archive `prepare` extracted (wherever and whenever),
     else the folder and the time its class list was written"""
@@ -41,7 +41,7 @@ def _dataset_identity(root: str) -> dict:
     w = Path(root) / "wnids.txt"
     return dict(root=str(root), wnids_mtime_ns=w.stat().st_mtime_ns if w.exists() else 0)
 
-# %% ../nbs/05_features.ipynb #98112b90
+# %% ../nbs/05_features.ipynb #1b4d7945
 def _spec(extractor) -> ExtractorSpec:
     return extractor if isinstance(extractor, ExtractorSpec) else get_extractor(extractor)
 
@@ -55,7 +55,7 @@ def cache_dir(index: pd.DataFrame,  # rows of `build_index` (or a split of them)
     key = short_hash(index_fingerprint(index), _dataset_identity(root), spec.handle, n=12)
     return home_dir(home) / "features" / f"{spec.name}-{int(image_size)}-{key}"
 
-# %% ../nbs/05_features.ipynb #96c066f8
+# %% ../nbs/05_features.ipynb #b78a161e
 def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
     "Create the cache skeleton (meta, rows, empty array) unless another process already did"
     import tempfile
@@ -76,14 +76,14 @@ def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
-# %% ../nbs/05_features.ipynb #1ddfe777
+# %% ../nbs/05_features.ipynb #4d14ab89
 def _digest(rows: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
 
 def _mark_chunk_done(path: Path, chunk: int, sha256: str) -> None:
     "The chunk's done marker, holding the sha256 of its rows' bytes"
     with atomic_write(path / "chunks" / f"{chunk}.done") as f: json.dump({"sha256": sha256}, f)
 
-# %% ../nbs/05_features.ipynb #102e6f5b
+# %% ../nbs/05_features.ipynb #f588ed9c
 @dataclass
 class FeatureCache:
     "A feature cache folder: its rows, its array and whether it is complete"
@@ -117,7 +117,7 @@ class FeatureCache:
         state = "complete" if self.complete else f"{len(self.chunks_done())}/{m['n_chunks']} chunks"
         return f"FeatureCache({self.path.name}: {m['n_rows']} x {m['dim']}, {state})"
 
-# %% ../nbs/05_features.ipynb #c93a8456
+# %% ../nbs/05_features.ipynb #e4617ce9
 _VERIFIED = {}   # cache folder -> file state already checked by this process
 
 def _marker_state(path: Path) -> tuple:
@@ -133,7 +133,7 @@ def _open_checked(path: Path) -> tuple[dict, np.ndarray]:
     if arr.shape != (meta["n_rows"], meta["dim"]) or arr.dtype != np.float32: raise ValueError(f"features.npy has shape {arr.shape}")
     return meta, arr
 
-# %% ../nbs/05_features.ipynb #52518504
+# %% ../nbs/05_features.ipynb #fc49b7cd
 def _bad_chunks(path: Path, meta: dict, arr: np.ndarray) -> list[int]:
     "Chunks whose rows do not match their marker's sha256 (that marker is removed); an empty marker (older version) is checksummed now"
     bad = []
@@ -147,7 +147,7 @@ def _bad_chunks(path: Path, meta: dict, arr: np.ndarray) -> list[int]:
         if not ok: bad.append(c); m.unlink()
     return bad
 
-# %% ../nbs/05_features.ipynb #ad5e0072
+# %% ../nbs/05_features.ipynb #60bf73c5
 def verify_cache(path: str | Path, # a cache folder
                 ) -> str | None:
     "Check a cache against its checksums; drop what is damaged (a bad chunk's marker, or the whole folder) and say what, else None"
@@ -165,7 +165,7 @@ def verify_cache(path: str | Path, # a cache folder
     _VERIFIED[path] = _marker_state(path)
     return None
 
-# %% ../nbs/05_features.ipynb #461adb61
+# %% ../nbs/05_features.ipynb #ab5dd52c
 def _parse_shard(shard) -> tuple[int, int]:
     if shard is None: return 0, 1
     if isinstance(shard, str):
@@ -175,7 +175,7 @@ def _parse_shard(shard) -> tuple[int, int]:
     if not (n >= 1 and 0 <= i < n): raise TinymatchError(f"shard: expected 0 <= i < n, got {i}/{n}")
     return int(i), int(n)
 
-# %% ../nbs/05_features.ipynb #9039b9ce
+# %% ../nbs/05_features.ipynb #9fc07830
 def find_cache(index: pd.DataFrame, # the rows wanted
                extractor,           # an extractor name, handle or `ExtractorSpec`
                image_size: int,     # square input size
@@ -198,7 +198,7 @@ def find_cache(index: pd.DataFrame, # the rows wanted
         if p == own or pd.Index(c.rows()["path"]).get_indexer(wanted).min() >= 0: return c
     return None
 
-# %% ../nbs/05_features.ipynb #d10da6de
+# %% ../nbs/05_features.ipynb #b903b5ae
 def _start_cache(path: Path, index: pd.DataFrame, spec: ExtractorSpec, image_size: int, home,
                  batch_size: int, chunk_size: int) -> None:
     "Create the skeleton of `index`'s cache at `path` unless it exists: chunks of whole batches, the extractor's width"
@@ -211,7 +211,7 @@ def _start_cache(path: Path, index: pd.DataFrame, spec: ExtractorSpec, image_siz
                 dataset=_dataset_identity(root), index_fingerprint=index_fingerprint(index))
     _create_cache(path, meta, pd.DataFrame({"path": rel, "class_id": index["class_id"].to_numpy()}))
 
-# %% ../nbs/05_features.ipynb #1cb4e443
+# %% ../nbs/05_features.ipynb #934de684
 def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray, todo: list[int],
                     progress: bool) -> tuple[int, float | None]:
     "Run the chunks `todo` through the extractor, overlapping decoding with compute; return rows computed and the steady rate"
@@ -247,7 +247,7 @@ def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray,
     elapsed = time.perf_counter() - t_first
     return pos, ((pos - n_first) / elapsed if pos > n_first and elapsed > 0 else None)
 
-# %% ../nbs/05_features.ipynb #95136ab1
+# %% ../nbs/05_features.ipynb #d2a11972
 def build_features(index: pd.DataFrame,         # rows of `build_index` (or a split of them): every row is computed
                    extractor,                   # an extractor name, handle or `ExtractorSpec`
                    image_size: int,             # square input size in pixels
@@ -279,7 +279,7 @@ def build_features(index: pd.DataFrame,         # rows of `build_index` (or a sp
                                             finished=time.strftime("%Y-%m-%d %H:%M:%S")))
     return FeatureCache(path, computed, time.time() - t0, steady)
 
-# %% ../nbs/05_features.ipynb #e49ea46e
+# %% ../nbs/05_features.ipynb #0e9ed355
 def load_features(index: pd.DataFrame, # the rows wanted (any subset/order of a cached index)
                   extractor,           # an extractor name, handle or `ExtractorSpec`
                   image_size: int,     # square input size
@@ -304,7 +304,7 @@ def l2_normalize(features: np.ndarray, # (n, d) array
     x = np.asarray(features, dtype=np.float32)
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
 
-# %% ../nbs/05_features.ipynb #11e9f778
+# %% ../nbs/05_features.ipynb #0239bb3a
 def cli_features(argv: list[str] | None = None) -> int:
     "tinymatch features: fill the feature cache of the whole dataset for one extractor and size"
     p = argparse.ArgumentParser(prog="tinymatch features",
