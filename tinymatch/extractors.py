@@ -8,7 +8,7 @@ import collections, hashlib, os, pickle, re
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .core import TinymatchError, atomic_dir, atomic_write, home_dir, quiet_tensorflow, short_hash
+from .core import TinymatchError, atomic_dir, atomic_write, home_dir, is_url, quiet_tensorflow, short_hash
 
 # %% auto #0
 __all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'read_torch_legacy', 'lite0_weights_file', 'convert_lite0_weights',
@@ -243,8 +243,6 @@ def hub_cache_dir(home: str | Path | None = None) -> Path:
     if not os.environ.get("TFHUB_CACHE_DIR"): os.environ["TFHUB_CACHE_DIR"] = str(home_dir(home) / "tfhub_modules")
     return Path(os.environ["TFHUB_CACHE_DIR"])
 
-def _is_url(s: str) -> bool: return bool(re.match(r"^(https?|gs)://", s))
-
 # %% ../nbs/04_extractors.ipynb #245a023b
 def _hub_layer(handle: str, home: str | Path | None = None):
     "A frozen `hub.KerasLayer` of a TF Hub handle or SavedModel folder; a one-line error saying where it was looked for"
@@ -252,7 +250,7 @@ def _hub_layer(handle: str, home: str | Path | None = None):
     cache = hub_cache_dir(home)
     try: return hub.KerasLayer(handle, trainable=False, name="hub_model")
     except Exception as e:
-        if _is_url(handle):
+        if is_url(handle):
             where = f"not in TFHUB_CACHE_DIR={cache} (offline copies go in <TFHUB_CACHE_DIR>/{hashlib.sha1(handle.encode()).hexdigest()})"
         else: where = "expected a TF2 SavedModel folder"
         raise TinymatchError(f"{handle}: cannot load the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {where}") from None
@@ -325,7 +323,7 @@ def _safe_name(handle: str) -> str:
     ident = [handle]
     if path.is_dir():
         ident = [str(path.resolve())] + [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(path.glob("*.pb"))]
-    stem = re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(Path(handle.rstrip("/")).parts[-2:]) if _is_url(handle) else path.name).strip("_.")[:40]
+    stem = re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(Path(handle.rstrip("/")).parts[-2:]) if is_url(handle) else path.name).strip("_.")[:40]
     return f"{stem or 'model'}-{short_hash(*ident, n=8)}"
 
 # %% ../nbs/04_extractors.ipynb #c4d07f56
@@ -336,8 +334,8 @@ def get_extractor(name_or_handle: str,      # a name in `EXTRACTORS`, a TF Hub U
     "The `ExtractorSpec` of a registered name, a TF Hub handle or a local SavedModel folder"
     key = str(name_or_handle)
     if key in EXTRACTORS: return EXTRACTORS[key]
-    if _is_url(key) or Path(key).expanduser().is_dir():
-        handle = key if _is_url(key) else str(Path(key).expanduser().resolve())
+    if is_url(key) or Path(key).expanduser().is_dir():
+        handle = key if is_url(key) else str(Path(key).expanduser().resolve())
         if input_range not in _INPUT_RANGES:
             raise TinymatchError(f"input_range: expected one of {sorted(_INPUT_RANGES)}, got {input_range!r}")
         return ExtractorSpec(_safe_name(key), handle, int(input_size), None, input_range)
