@@ -57,6 +57,7 @@ def child(args) -> dict:
     from tinymatch.features import build_features, load_features, l2_normalize
     from tinymatch.metrics import pairwise_auc, retrieval_metrics
     from tinymatch.pipelines import image_dataset
+    from tinymatch.baselines import bare_images_per_second
 
     index = build_index(prepare(args.source, args.home, progress=False))
     subset = stratified_val(index, args.per_class)
@@ -71,21 +72,15 @@ def child(args) -> dict:
         model = spec.build(size)
         forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         for b in batches[:2]: forward(b).numpy()              # trace (all batches have one shape)
-        def run_bare():
-            t0, c0, n = time.perf_counter(), time.process_time(), 0
-            while True:
-                for b in batches: forward(b).numpy(); n += len(b)
-                if time.perf_counter() - t0 >= args.bare_seconds / 2: break
-            return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
         # the machine is shared: bare runs before and after the pipeline, and CPU time is reported too
-        bare_before = run_bare()
+        bare_before = bare_images_per_second(forward, batches, args.bare_seconds / 2)
         # pipeline: the feature cache, from files on disk to the memory-mapped array
         with tempfile.TemporaryDirectory() as home:
             c0 = time.process_time()
             cache = build_features(subset, spec, size, home, batch_size=args.batch_size, chunk_size=512, progress=False)
             pipeline_cpu = time.process_time() - c0
             feats = load_features(subset, spec, size, home)
-        bare_after = run_bare()
+        bare_after = bare_images_per_second(forward, batches, args.bare_seconds / 2)
         bare = (bare_before[0] + bare_after[0]) / 2
         bare_per_cpu = (bare_before[1] + bare_after[1]) / 2
         emb = l2_normalize(feats)

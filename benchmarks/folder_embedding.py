@@ -13,6 +13,7 @@ import sys, tempfile, time
 from pathlib import Path
 import numpy as np
 
+from tinymatch.baselines import bare_images_per_second
 from tinymatch.records import benchmark_parser, comparison, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -55,10 +56,7 @@ def main():
     images = np.stack([load_resized(f, a.size) for f in batch_files])
     batches = [images[i:i + a.batch_size] for i in range(0, len(images), a.batch_size)]
     fm(batches[0], training=False)
-    def bare():
-        t0, c0 = time.perf_counter(), time.process_time()
-        for b in batches: fm(b, training=False).numpy()
-        return len(images) / (time.perf_counter() - t0), len(images) / (time.process_time() - c0)
+    bare = lambda: bare_images_per_second(lambda b: fm(b, training=False), batches)
     before = bare()
     with tempfile.TemporaryDirectory() as h:
         t0, c0 = time.perf_counter(), time.process_time()

@@ -21,6 +21,7 @@ import json, random, time
 from pathlib import Path
 import numpy as np
 
+from tinymatch.baselines import phash_groups
 from tinymatch.records import benchmark_parser, comparison, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -123,29 +124,6 @@ def score(groups, truth) -> dict:
     return dict(pair_precision=round(tp / max(tp + fp, 1), 4), true_pairs_found=tp, false_pairs=fp,
                 recall={k: round(float(np.mean(v)), 4) for k, v in sorted(recall.items())},
                 groups=len(groups), largest_group=max((len(g) for g in groups), default=0))
-
-
-def phash_groups(paths, bits: int):
-    import imagehash
-    from PIL import Image
-    from tinymatch.search import _components, _groups_of
-    h = np.array([imagehash.phash(Image.open(p)).hash.flatten() for p in paths], dtype=np.uint8)
-    packed = np.packbits(h, axis=1).view(">u8")[:, 0]
-    pairs = []
-    for s in range(0, len(packed), 1024):
-        x = packed[s:s + 1024, None] ^ packed[None]
-        d = _popcount(x)
-        i, j = np.nonzero(d <= bits)
-        keep = s + i < j
-        pairs.append(np.stack([s + i[keep], j[keep]], 1))
-    pairs = np.concatenate(pairs).astype(np.int64)
-    return [[paths[k] for k in g] for g in _groups_of(_components(len(paths), pairs))]
-
-
-def _popcount(x):
-    x = x.astype(np.uint64)
-    b = x.view(np.uint8).reshape(*x.shape, 8)
-    return np.unpackbits(b, axis=-1).sum(-1)
 
 
 def comparisons(data: dict) -> list[dict]:

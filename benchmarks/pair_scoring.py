@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tinymatch.core import data_source, quiet_tensorflow
+from tinymatch.baselines import generator_pair_scores
 from tinymatch.records import benchmark_parser, comparison, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -43,25 +44,6 @@ def feature_model(size: int):
     from tinymatch.model import build_feature_model
     cfg = ExperimentConfig("bench", image_size=size)
     return build_feature_model(cfg, extractor_model=get_extractor("efficientnet_lite0").build(size))
-
-
-def generator_way(siamese, images, labels, n_pairs: int, batch: int = 32) -> dict:
-    "The study's way: every ordered pair from a Python generator, each pair through the Siamese model"
-    tf = quiet_tensorflow()
-    ds = tf.data.Dataset.from_tensor_slices((images, labels.astype("uint8")))
-    def all_pairs():
-        for x1 in ds:
-            for x2 in ds: yield x1, x2
-    spec = (tf.TensorSpec(images.shape[1:], tf.float32), tf.TensorSpec((), tf.uint8))
-    pairs = tf.data.Dataset.from_generator(all_pairs, output_signature=(spec, spec))
-    pairs = pairs.map(lambda a, b: (tf.stack([a[0], b[0]]), tf.cast(a[1] == b[1], tf.uint8))).batch(batch)
-    steps = n_pairs // batch
-    siamese.predict(pairs.take(1), verbose=0)                 # warm-up (tracing)
-    t = time.perf_counter()
-    scores = siamese.predict(pairs.take(steps), verbose=0)
-    dt = time.perf_counter() - t
-    return {"pairs": int(len(scores)), "seconds": round(dt, 3), "pairs_per_second": len(scores) / dt,
-            "extractor_passes_per_pair": 2}
 
 
 def matrix_way(fm, images) -> dict:
@@ -125,7 +107,7 @@ def main(argv=None) -> int:
     images, labels = read_images(args.source, args.home, n_images, args.size)
     fm = feature_model(args.size)
     siamese = build_siamese(fm)
-    gen = generator_way(siamese, images, labels, n_pairs)
+    _, gen = generator_pair_scores(siamese, images, labels, n_pairs)
     mat, emb = matrix_way(fm, images)
     auc = exact_auc_10k(n=2000 if args.quick else 10_000, n_classes=40 if args.quick else 200)
     result = {

@@ -5,12 +5,13 @@ Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1
 Writes <--out-dir>/triplet_loss.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import functools, json, os, statistics, sys, time
+import functools, os, statistics, sys, time
 from pathlib import Path
 
 import numpy as np
 from tinymatch.core import quiet_tensorflow
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.baselines import ms_loss_loops
+from tinymatch.records import available_memory_bytes, benchmark_parser, comparison, write_result
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
 from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
@@ -21,27 +22,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 VERSIONS = {"tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}   # added to `machine`
 
 
-def available_memory_bytes() -> int:
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemAvailable"): return int(line.split()[1]) * 1024
-    except OSError: pass
-    return 0
-
-
-def ms_loop_reference():
-    """The loop over anchors the notebook tests the multi-similarity loss against (`ms_loss_loops`, a test cell of
-    nbs/06_losses.ipynb), read from there"""
-    nb = json.loads((Path(__file__).resolve().parent.parent / "nbs" / "06_losses.ipynb").read_text())
-    source = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and "def ms_loss_loops" in "".join(c["source"]))
-    namespace = {"np": np, "tf": tf, "multi_similarity_loss": multi_similarity_loss}
-    exec(source, namespace)
-    return namespace["ms_loss_loops"]
-
-
 def time_ms(labels, emb, repeats: int) -> dict:
     "Multi-similarity loss: vectorised forward (value only, as the loop computes) and forward + backward vs the loop reference"
-    loops = ms_loop_reference()
     value = tf.function(lambda y, e: multi_similarity_loss(y, e))
     step = make_step(lambda y, e, margin: multi_similarity_loss(y, e))
     labels_t, emb_t = tf.constant(labels), tf.constant(emb)
@@ -51,7 +33,7 @@ def time_ms(labels, emb, repeats: int) -> dict:
         t0 = time.perf_counter(); ours = float(value(labels_t, emb_t)); fwd.append(time.perf_counter() - t0)
         both.append(run_once(step, labels_t, emb_t)[0])
         if r < (repeats if len(labels) <= 256 else min(repeats, 2)):       # the loop costs seconds at B=1024
-            t0 = time.perf_counter(); ref = loops(labels, emb); loop.append(time.perf_counter() - t0)
+            t0 = time.perf_counter(); ref = ms_loss_loops(labels, emb); loop.append(time.perf_counter() - t0)
     return {"ms_seconds": statistics.median(fwd), "ms_times": fwd, "ms_grad_seconds": statistics.median(both), "ms_grad_times": both,
             "ms_loop_seconds": statistics.median(loop), "ms_loop_times": loop, "ms_loss": ours, "ms_max_abs_loss_diff": abs(ours - ref),
             "ms_speedup": statistics.median(loop) / statistics.median(fwd)}

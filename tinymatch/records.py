@@ -9,22 +9,63 @@ from pathlib import Path
 from .core import TinymatchError, write_json
 
 # %% auto #0
-__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'machine_info', 'package_versions', 'comparison', 'script_command',
-           'result_record', 'write_result', 'read_result', 'benchmark_parser']
+__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'load_average', 'machine_info', 'peak_rss_gb', 'available_memory_bytes', 'timed',
+           'latency_ms', 'package_versions', 'comparison', 'script_command', 'result_record', 'write_result',
+           'read_result', 'benchmark_parser']
+
+# %% ../nbs/00a_records.ipynb #5e27fb80
+def load_average() -> list[float] | None:
+    "The 1, 5 and 15 minute load averages, rounded to 2 decimals (None where the platform has none)"
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 # %% ../nbs/00a_records.ipynb #r0000005
+def _meminfo_kb(field: str) -> int | None:
+    "One field of /proc/meminfo, in KiB (None where unknown)"
+    try:
+        with open("/proc/meminfo") as f: return next((int(l.split()[1]) for l in f if l.startswith(field + ":")), None)
+    except (OSError, ValueError, IndexError): return None
+
 def machine_info() -> dict:
     "Platform, Python, CPU model and count, memory and load average of this machine"
-    mem, cpu = None, platform.processor() or "unknown"
-    try:
-        with open("/proc/meminfo") as f: mem = round(int(f.readline().split()[1]) / 2**20, 1)
-    except (OSError, ValueError, IndexError): pass
+    kb, cpu = _meminfo_kb("MemTotal"), platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f: cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
     except OSError: pass
-    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return dict(platform=platform.platform(), python=platform.python_version(), processor=platform.machine(),
-                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=mem, load_average_1_5_15=load)
+                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=None if kb is None else round(kb / 2**20, 1),
+                load_average_1_5_15=load_average())
+
+# %% ../nbs/00a_records.ipynb #e076402d
+def peak_rss_gb(digits: int = 2, # decimals kept
+               ) -> float:
+    "Peak resident memory of this process so far (max RSS), in GiB"
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, digits)   # Linux reports KiB
+
+# %% ../nbs/00a_records.ipynb #8f5158a5
+def available_memory_bytes() -> int:
+    "Memory available to new work (MemAvailable of /proc/meminfo), in bytes; 0 where unknown"
+    kb = _meminfo_kb("MemAvailable")
+    return 0 if kb is None else kb * 1024
+
+# %% ../nbs/00a_records.ipynb #b54ed61f
+def timed(fn, *args, **kwargs) -> tuple:
+    "`fn(*args, **kwargs)` and the wall seconds it took: `(result, seconds)`"
+    import time
+    t0 = time.perf_counter(); out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+# %% ../nbs/00a_records.ipynb #2ed8ac9c
+def latency_ms(fn,            # called once per item
+               items,         # e.g. queries, one at a time
+              ) -> dict:
+    "Median and 99th-percentile milliseconds of `fn(item)` over `items`, each call timed alone"
+    import time, numpy as np
+    t = []
+    for x in items:
+        t0 = time.perf_counter(); fn(x); t.append(time.perf_counter() - t0)
+    t = np.array(t) * 1000
+    return dict(median_ms=round(float(np.median(t)), 3), p99_ms=round(float(np.quantile(t, 0.99)), 3))
 
 # %% ../nbs/00a_records.ipynb #r0000008
 MANIFEST_PACKAGES = ("tensorflow-cpu", "tensorflow-addons", "tensorflow-hub", "numpy", "pandas", "optuna",
