@@ -31,36 +31,23 @@ SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"
 SAMPLE = "valid split (official-train images) of the seen classes of configs/hpt.yaml"
 
 
-def study_split(index):
-    "`index` split as configs/hpt.yaml's study splits it (columns split, seen): benchmarks choose by split name"
-    from tinymatch.config import load_hpt_config
-    from tinymatch.data import split_index
-    b = load_hpt_config(SPLIT_CONFIG).base
-    return split_index(index, b.validation_fraction, b.split_seed, b.held_out_classes, b.max_classes, b.images_per_class,
-                       b.held_out_valid_classes)
-
-
-def stratified_val(index, per_class: int):
-    "The first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split"
-    sp = study_split(index)
-    val = sp[sp["split"] == "valid"].sort_values(["class_id", "path"])
-    return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
-
-
 def child(args) -> dict:
     "Measure every size in this process (its TF_ENABLE_ONEDNN_OPTS is fixed at import)"
     import numpy as np
     from tinymatch.core import quiet_tensorflow
     tf = quiet_tensorflow()
-    from tinymatch.data import prepare, build_index
     from tinymatch.extractors import get_extractor
     from tinymatch.features import build_features, load_features, l2_normalize
     from tinymatch.metrics import pairwise_auc, retrieval_metrics
     from tinymatch.pipelines import image_dataset
     from tinymatch.baselines import bare_images_per_second
 
-    index = build_index(prepare(args.source, args.home, progress=False))
-    subset = stratified_val(index, args.per_class)
+    from tinymatch.config import load_hpt_config
+    from tinymatch.data import load_dataset
+    split = load_dataset(load_hpt_config(SPLIT_CONFIG).base, args.source, args.home, progress=False)
+    # the first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split
+    val = split[split["split"] == "valid"].sort_values(["class_id", "path"])
+    subset = val.groupby("class_id", sort=True).head(args.per_class).reset_index(drop=True)
     spec = get_extractor("efficientnet_lite0")
     labels = subset["class_id"].to_numpy()
     rows = []

@@ -9,7 +9,7 @@ Writes <--out-dir>/folder_embedding.json (default benchmarks/results) in the one
 Pictures: Tiny ImageNet official val JPEGs of --source / TINYMATCH_DATA, copied to <home>/bench/.
 """
 from __future__ import annotations
-import sys, tempfile, time
+import tempfile, time
 from pathlib import Path
 import numpy as np
 
@@ -17,8 +17,6 @@ from tinymatch.baselines import bare_images_per_second
 from tinymatch.records import benchmark_parser, comparison, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
-sys.path.insert(0, str(RESULTS.parent))
-from near_duplicates import dataset_index, sample_pictures   # noqa: E402
 NOTE = "measured on a shared 2-core machine under load from other jobs (load average in `machine`)"
 
 
@@ -36,13 +34,14 @@ def main():
     a = ap.parse_args()
     from tinymatch.core import home_dir, quiet_tensorflow
     from tinymatch.config import ExperimentConfig
+    from tinymatch.data import build_index, prepare, sample_pictures
     from tinymatch.model import build_feature_model, save_feature_model
     from tinymatch.matcher import ImageMatcher
     from tinymatch.pipelines import load_resized
     from tinymatch.search import embed_folder
     quiet_tensorflow()
     home = home_dir(a.home)
-    files = sample_pictures(dataset_index(a.source, home), "val", a.images, seed=3)
+    files = sample_pictures(build_index(prepare(a.source, home, progress=False)), "val", a.images, seed=3)
     folder = home / "bench" / f"embed-{a.images}"
     if not folder.is_dir():
         folder.mkdir(parents=True)

@@ -113,7 +113,8 @@ def main(argv=None) -> int:
     p.add_argument("--study-only", action="store_true", help="only time the 15-trial study, updating the existing results file")
     args = p.parse_args(argv)
     if args.quick: args.classes, args.images_per_class, args.epochs = 64, 10, 1
-    default_data = Path.home() / ".tinymatch" / "data" / "tiny-imagenet-200"
+    from tinymatch.data import dataset_dir
+    default_data = dataset_dir()                 # the dataset prepared in the default home, if any
     args.source = args.source or os.environ.get("TINYMATCH_DATA") or (str(default_data) if default_data.is_dir() else None)
     temp_home = None
     if args.home is None and not args.study_only: args.home = temp_home = tempfile.mkdtemp(prefix="tinymatch-bench-")

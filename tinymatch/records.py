@@ -10,8 +10,8 @@ from .core import TinymatchError, write_json
 
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'load_average', 'machine_info', 'peak_rss_gb', 'available_memory_bytes', 'timed',
-           'latency_ms', 'package_versions', 'comparison', 'script_command', 'result_record', 'write_result',
-           'read_result', 'benchmark_parser']
+           'latency_ms', 'interleaved_timings', 'package_versions', 'comparison', 'script_command', 'result_record',
+           'write_result', 'read_result', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -66,6 +66,21 @@ def latency_ms(fn,            # called once per item
         t0 = time.perf_counter(); fn(x); t.append(time.perf_counter() - t0)
     t = np.array(t) * 1000
     return dict(median_ms=round(float(np.median(t)), 3), p99_ms=round(float(np.quantile(t, 0.99)), 3))
+
+# %% ../nbs/00a_records.ipynb #f2b8a103
+def interleaved_timings(calls: dict,            # name -> function of no argument
+                        repeats: dict,          # name -> timed calls (names missing: none)
+                        warm_up=None,           # names called once untimed first (default: all)
+                       ) -> dict:
+    "Seconds of each call, interleaved (A, B, A, B, ...) so all see the same load from other processes: name -> (times, last result)"
+    for name in (calls if warm_up is None else warm_up): calls[name]()
+    times, outs = {name: [] for name in calls}, {name: None for name in calls}
+    for r in range(max(repeats.values(), default=0)):
+        for name, fn in calls.items():
+            if r < repeats.get(name, 0):
+                outs[name], seconds = timed(fn)
+                times[name].append(seconds)
+    return {name: (times[name], outs[name]) for name in calls}
 
 # %% ../nbs/00a_records.ipynb #r0000008
 MANIFEST_PACKAGES = ("tensorflow-cpu", "tensorflow-addons", "tensorflow-hub", "numpy", "pandas", "optuna",
