@@ -12,21 +12,13 @@ import sklearn
 from sklearn.metrics import roc_auc_score
 from tinymatch.metrics import FAR_LEVELS, pair_scores, pair_statistics, pairwise_auc
 from tinymatch.baselines import argsort_rank_auc
-from tinymatch.records import benchmark_parser, comparison, peak_rss_gb, timed, write_result
+from tinymatch.records import benchmark_parser, exact_auc_comparisons, peak_rss_gb, timed, write_result
 from tinymatch.synthetic import clustered_embeddings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 VERSIONS = {"numpy": np.__version__, "sklearn": sklearn.__version__}   # added to the result's `machine`
-
-
-def comparisons(result: dict) -> list:
-    "Exact AUC from the embeddings against sklearn's roc_auc_score on every pair's score (score time included)"
-    n, sk = result["data"]["n"], result["sklearn_roc_auc_score"]
-    scores_s = float(sk["note"].split("took ")[1].split(" s")[0]) if "took " in sk.get("note", "") else 0.0
-    return [comparison(f"exact AUC over all pairs, n={n:,}", result["tinymatch_pairwise_auc"]["seconds_median"],
-                       sk["seconds"] + scores_s, "s")]
 
 
 def main(argv=None) -> int:
@@ -73,7 +65,7 @@ def main(argv=None) -> int:
         "goal": "tinymatch under 10 s at n=10,000, d=1024; same AUC as sklearn",
         "machine": VERSIONS,
     }
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = exact_auc_comparisons(result)
     path = write_result("exact_auc", result, args.out_dir)
     print({k: v for k, v in result.items() if k not in ("machine",)})
     print(f"wrote {path}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.records import benchmark_parser, extraction_comparisons, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -102,16 +102,6 @@ def child(args) -> dict:
                 load_average_1_5_15=os.getloadavg(), results=rows)
 
 
-def comparisons(result: dict) -> list:
-    "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
-    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
-    runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
-    return [comparison(f"caching pipeline vs bare extractor, {row['image_size']} px",
-                       row["pipeline_steady_images_per_second"], row["bare_images_per_second"], "images/s",
-                       lower_is_better=False, goal=0.9)
-            for r in runs for row in r["results"]]
-
-
 def main(argv=None) -> int:
     p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="2 images per class, sizes 64 and 128, short bare runs")
@@ -139,7 +129,7 @@ def main(argv=None) -> int:
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     result = dict(extractor="efficientnet_lite0", quick=a.quick, sample=SAMPLE, wall_seconds=round(time.time() - t0, 1), runs=runs,
                   goal="pipeline steady images/s >= 0.9 x bare images/s")
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = extraction_comparisons(result)
     path = write_result("extraction", result, a.out_dir)
     for r in runs:
         for row in r["results"]:

@@ -14,17 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from tinymatch.baselines import bare_images_per_second
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.records import benchmark_parser, folder_embedding_comparisons, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NOTE = "measured on a shared 2-core machine under load from other jobs (load average in `machine`)"
-
-
-def comparisons(data: dict) -> list[dict]:
-    "tinymatch embed vs the bare feature model, same run: images/s (goal: >= 0.9 of the bare rate)"
-    bare, ours = data["results"][0], data["results"][1]
-    return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
-                       bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
 
 
 def main():
@@ -78,7 +71,7 @@ def main():
                              ratio_over_bare=round(ours_rate / bare_rate, 3), cpu_ratio_over_bare=round(n / ours_cpu / bare_cpu, 3)),
                         dict(what="one image added, embed again (incremental)", seconds=round(again_s, 2),
                              embedded=st2.embedder.calls)])
-    res["comparisons"] = comparisons(res)
+    res["comparisons"] = folder_embedding_comparisons(res)
     write_result("folder_embedding", res, a.out_dir)
     print(res["results"])
 

@@ -12,12 +12,13 @@ Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queri
 Both files go to --out-dir (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import json, os, re, time
+import json, os, time
 from pathlib import Path
 import numpy as np
 
 from tinymatch.baselines import seed_dedup
-from tinymatch.records import benchmark_parser, comparison, latency_ms, load_average as loadavg, peak_rss_gb, write_result
+from tinymatch.records import (benchmark_parser, index_scale_comparisons,
+                               latency_ms, load_average as loadavg, peak_rss_gb, write_result)
 from tinymatch.synthetic import planted_duplicates, unit_rows
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -25,25 +26,6 @@ RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: b
                "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
                "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
 NOTE = "measured on a shared 2-core machine; the load average of each phase is in load_average_1_5_15 (other jobs run beside it)"
-
-
-def comparisons(data: dict) -> list[dict]:
-    "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
-    r = data["results"]
-    if data["benchmark"] == "search_latency":
-        exact = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("exact"))
-        ivf = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("IVF"))
-        return [comparison(f"search latency per query, {data['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
-                for q in ("median", "p99")]
-    full, seed, ours = r[0], r[1], r[2]
-    size = ours.get("size") or int(re.search(r"subset of ([\d,]+)", ours["what"]).group(1).replace(",", ""))
-    out = [comparison(f"dedup of {size:,} embeddings: FAISS + scipy vs the seed's exact way (numpy blocks + union-find)",
-                      ours["seconds"], seed["seconds"], "s")]
-    if full.get("pair_recall_vs_exact_subsample"):
-        out.append(comparison(f"dedup of {data['n']:,} embeddings, duplicate pairs of {full['exact_subsample_queries']:,} sampled rows: "
-                              "IVF (probed lists) vs exact range search", full["pair_recall_vs_exact_subsample"], 1.0, "recall",
-                              lower_is_better=False))
-    return out
 
 
 def main():
@@ -111,7 +93,7 @@ def main():
     if any(r["size"] == a.n and r["index"].startswith("exact") for r in rows):
         lat = dict(benchmark="search_latency", **common, exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
                    recall_note=RECALL_NOTE)
-        lat["comparisons"] = comparisons(lat)
+        lat["comparisons"] = index_scale_comparisons(lat)
         write_result("search_latency", lat, a.out_dir)
     # --- seed's dedup vs ours on a subset (same vectors, same threshold)
     m = a.subset
@@ -137,7 +119,7 @@ def main():
                         dict(what=f"subset of {m:,}: duplicate_groups (exact index)", size=m, seconds=round(ours_s, 2),
                              groups=len(our_groups))],
                wall_seconds=round(time.time() - t0, 1))
-    res["comparisons"] = comparisons(res)
+    res["comparisons"] = index_scale_comparisons(res)
     write_result("dedup_scale", res, a.out_dir)
     print(json.dumps(res["results"], indent=1))
 

@@ -19,23 +19,12 @@ Data: --source or TINYMATCH_DATA, prepared into --home or TINYMATCH_HOME; the pl
 from __future__ import annotations
 import json, time
 from pathlib import Path
-import numpy as np
 
 from tinymatch.baselines import phash_groups
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.records import benchmark_parser, near_duplicates_comparisons, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"   # the study whose split is used
-
-
-def comparisons(data: dict) -> list[dict]:
-    "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
-    ours, ph = data["results"][0], data["results"][1]
-    mean = lambda r: float(np.mean(list(r["recall"].values())))
-    return [comparison(f"near-duplicate recall, mean of {len(ours['recall'])} transforms: dedup vs pHash", mean(ours), mean(ph),
-                       "recall", lower_is_better=False),
-            comparison("near-duplicate pair precision: dedup vs pHash", ours["pair_precision"], ph["pair_precision"],
-                       "precision", lower_is_better=False)]
 
 
 def main():
@@ -109,7 +98,7 @@ def main():
                              note="seconds include hashing every file", **ph)],
                done_when=dict(pair_precision_ge=0.95, recall_each_ge=0.9,
                               met=bool(ours["pair_precision"] >= 0.95 and min(ours["recall"].values()) >= 0.9)))
-    res["comparisons"] = comparisons(res)
+    res["comparisons"] = near_duplicates_comparisons(res)
     write_result("near_duplicates", res, a.out_dir)
     print(json.dumps(res["results"], indent=1))
 

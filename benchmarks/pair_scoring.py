@@ -19,17 +19,10 @@ import numpy as np
 from tinymatch.baselines import generator_pair_scores
 from tinymatch.core import data_source, quiet_tensorflow
 from tinymatch.metrics import pair_scores, pair_statistics
-from tinymatch.records import benchmark_parser, comparison, load_average, timed, write_result
+from tinymatch.records import benchmark_parser, load_average, pair_scoring_comparisons, timed, write_result
 from tinymatch.synthetic import clustered_embeddings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def comparisons(result: dict) -> list:
-    "Pairs scored per second: embed once and score by matrix, against the seed's pair generator (two passes per pair)"
-    return [comparison(f"pair scoring, {result['setup']['images']} images at {result['setup']['image_size']} px",
-                       result["matrix"]["pairs_per_second"], result["generator"]["pairs_per_second"], "pairs/s",
-                       lower_is_better=False)]
 
 
 def main(argv=None) -> int:
@@ -85,7 +78,7 @@ def main(argv=None) -> int:
                     "load_average_before": load_before, "load_average_after": load_average(),
                     "note": "2 shared cores: absolute rates vary with load; both ways run in the same process, back to back"},
     }
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = pair_scoring_comparisons(result)
     out = write_result("pair_scoring", result, args.out_dir)
     print(f"generator: {gen['pairs']} pairs in {gen['seconds']} s = {gen['pairs_per_second']:.1f} pairs/s")
     print(f"matrix:    {mat['pairs']} pairs in {mat['seconds']} s = {mat['pairs_per_second']:.1f} pairs/s")

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from tinymatch.core import quiet_tensorflow
 from tinymatch.baselines import ms_loss_loops
-from tinymatch.records import available_memory_bytes, benchmark_parser, comparison, interleaved_timings, load_average, write_result
+from tinymatch.records import (available_memory_bytes, benchmark_parser,
+                               interleaved_timings, load_average, triplet_loss_comparisons, write_result)
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
 from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
@@ -31,15 +32,6 @@ def make_step(loss_fn):
             loss = loss_fn(labels, embeddings, margin=1.0)
         return loss, tape.gradient(loss, embeddings)
     return step
-
-
-def comparisons(result: dict) -> list:
-    "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
-    return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
-                       "s", goal=10 if r["batch_size"] == 256 else None)
-            for r in result["results"] if r.get("tfa_seconds")] + \
-           [comparison(f"multi-similarity loss, B={r['batch_size']}, value", r["ms_seconds"], r["ms_loop_seconds"], "s")
-            for r in result["results"] if r.get("ms_loop_seconds")]
 
 
 def main(argv=None) -> int:
@@ -105,7 +97,7 @@ def main(argv=None) -> int:
               "baseline": "tfa.losses.triplet_semihard_loss (the seed's loss), same run",
               "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
               "machine": VERSIONS, "results": rows}
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = triplet_loss_comparisons(result)
     print(f"wrote {write_result('triplet_loss', result, args.out_dir)}")
     return 0
 

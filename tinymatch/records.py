@@ -9,9 +9,12 @@ from pathlib import Path
 from .core import TinymatchError, write_json
 
 # %% auto #0
-__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'load_average', 'machine_info', 'peak_rss_gb', 'available_memory_bytes', 'timed',
-           'latency_ms', 'interleaved_timings', 'package_versions', 'comparison', 'script_command', 'result_record',
-           'write_result', 'read_result', 'benchmark_parser']
+__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'machine_info', 'peak_rss_gb',
+           'available_memory_bytes', 'timed', 'latency_ms', 'interleaved_timings', 'package_versions', 'comparison',
+           'script_command', 'result_record', 'write_result', 'read_result', 'triplet_loss_comparisons',
+           'exact_auc_comparisons', 'pair_scoring_comparisons', 'hpt_trial_comparisons', 'extraction_comparisons',
+           'folder_embedding_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
+           'result_comparisons', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -151,6 +154,102 @@ def read_result(name: str,                # the benchmark's name
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TinymatchError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict): raise TinymatchError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+# %% ../nbs/00a_records.ipynb #7acc024a
+def triplet_loss_comparisons(result: dict) -> list[dict]:
+    "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
+    return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
+                       "s", goal=10 if r["batch_size"] == 256 else None)
+            for r in result["results"] if r.get("tfa_seconds")] + \
+           [comparison(f"multi-similarity loss, B={r['batch_size']}, value", r["ms_seconds"], r["ms_loop_seconds"], "s")
+            for r in result["results"] if r.get("ms_loop_seconds")]
+
+# %% ../nbs/00a_records.ipynb #0e3c2566
+def exact_auc_comparisons(result: dict) -> list[dict]:
+    "Exact AUC from the embeddings against sklearn's roc_auc_score on every pair's score (score time included)"
+    n, sk = result["data"]["n"], result["sklearn_roc_auc_score"]
+    scores_s = float(sk["note"].split("took ")[1].split(" s")[0]) if "took " in sk.get("note", "") else 0.0
+    return [comparison(f"exact AUC over all pairs, n={n:,}", result["tinymatch_pairwise_auc"]["seconds_median"],
+                       sk["seconds"] + scores_s, "s")]
+
+# %% ../nbs/00a_records.ipynb #68ba56df
+def pair_scoring_comparisons(result: dict) -> list[dict]:
+    "Pairs scored per second: embed once and score by matrix, against the seed's pair generator (two passes per pair)"
+    return [comparison(f"pair scoring, {result['setup']['images']} images at {result['setup']['image_size']} px",
+                       result["matrix"]["pairs_per_second"], result["generator"]["pairs_per_second"], "pairs/s",
+                       lower_is_better=False)]
+
+# %% ../nbs/00a_records.ipynb #c89d19d1
+def hpt_trial_comparisons(result: dict) -> list[dict]:
+    "One HPT trial on cached features against the same trial with the extractor in the loop (the seed's way)"
+    t = result["trial"]
+    return [comparison(f"one HPT trial, {t['config']['epochs']} epochs, {t['config']['n_train']:,} images at "
+                       f"{t['config']['image_size']} px", t["cached_features_trial_s"], t["extractor_in_loop_trial_s"],
+                       "s", goal=t.get("goal_speedup"))]
+
+# %% ../nbs/00a_records.ipynb #a6d6d80d
+def extraction_comparisons(result: dict) -> list[dict]:
+    "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
+    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
+    runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
+    return [comparison(f"caching pipeline vs bare extractor, {row['image_size']} px",
+                       row["pipeline_steady_images_per_second"], row["bare_images_per_second"], "images/s",
+                       lower_is_better=False, goal=0.9)
+            for r in runs for row in r["results"]]
+
+# %% ../nbs/00a_records.ipynb #bcae4b89
+def folder_embedding_comparisons(result: dict) -> list[dict]:
+    "tinymatch embed vs the bare feature model, same run: images/s (goal: >= 0.9 of the bare rate)"
+    bare, ours = result["results"][0], result["results"][1]
+    return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
+                       bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
+
+# %% ../nbs/00a_records.ipynb #93b8238a
+def near_duplicates_comparisons(result: dict) -> list[dict]:
+    "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
+    ours, ph = result["results"][0], result["results"][1]
+    mean = lambda r: sum(r["recall"].values()) / len(r["recall"])
+    return [comparison(f"near-duplicate recall, mean of {len(ours['recall'])} transforms: dedup vs pHash", mean(ours), mean(ph),
+                       "recall", lower_is_better=False),
+            comparison("near-duplicate pair precision: dedup vs pHash", ours["pair_precision"], ph["pair_precision"],
+                       "precision", lower_is_better=False)]
+
+# %% ../nbs/00a_records.ipynb #0e229ef2
+def _dedup_scale_comparisons(result: dict) -> list[dict]:
+    "dedup_scale: ours vs the seed's exact dedup on a subset, IVF vs exact pair recall on sampled rows"
+    import re
+    full, seed, ours = result["results"][:3]
+    size = ours.get("size") or int(re.search(r"subset of ([\d,]+)", ours["what"]).group(1).replace(",", ""))
+    out = [comparison(f"dedup of {size:,} embeddings: FAISS + scipy vs the seed's exact way (numpy blocks + union-find)",
+                      ours["seconds"], seed["seconds"], "s")]
+    if full.get("pair_recall_vs_exact_subsample"):
+        out.append(comparison(f"dedup of {result['n']:,} embeddings, duplicate pairs of {full['exact_subsample_queries']:,} sampled rows: "
+                              "IVF (probed lists) vs exact range search", full["pair_recall_vs_exact_subsample"], 1.0, "recall",
+                              lower_is_better=False))
+    return out
+
+# %% ../nbs/00a_records.ipynb #f380f31e
+def index_scale_comparisons(result: dict) -> list[dict]:
+    "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
+    r = result["results"]
+    if result["benchmark"] != "search_latency": return _dedup_scale_comparisons(result)
+    exact = next(x for x in r if x["size"] == result["n"] and x["index"].startswith("exact"))
+    ivf = next(x for x in r if x["size"] == result["n"] and x["index"].startswith("IVF"))
+    return [comparison(f"search latency per query, {result['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
+            for q in ("median", "p99")]
+
+# %% ../nbs/00a_records.ipynb #aca135aa
+COMPARISONS = {"triplet_loss": triplet_loss_comparisons, "exact_auc": exact_auc_comparisons, "pair_scoring": pair_scoring_comparisons,
+               "hpt_trial": hpt_trial_comparisons, "extraction": extraction_comparisons,
+               "folder_embedding": folder_embedding_comparisons, "near_duplicates": near_duplicates_comparisons,
+               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons}   # result file -> its comparisons
+
+def result_comparisons(result: dict, # a stored result (`read_result`)
+                      ) -> list[dict]:
+    "The comparisons of a stored result, restated from its own measurements"
+    name = result.get("benchmark")
+    if name not in COMPARISONS: raise TinymatchError(f"benchmark: expected one of {sorted(COMPARISONS)}, got {name!r}")
+    return COMPARISONS[name](result)
 
 # %% ../nbs/00a_records.ipynb #r0000029
 def benchmark_parser(doc: str,                  # the script's docstring: its first line describes the script
