@@ -4,55 +4,21 @@ Usage: .venv/bin/python benchmarks/exact_auc.py [--quick] [--n 10000] [--dim 102
 Writes <--out-dir>/exact_auc.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import gc, resource, sys, time
+import gc, sys
 from pathlib import Path
 
 import numpy as np
 import sklearn
 from sklearn.metrics import roc_auc_score
-from tinymatch.metrics import pair_scores, pair_statistics, pairwise_auc
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.metrics import FAR_LEVELS, pair_scores, pair_statistics, pairwise_auc
+from tinymatch.baselines import argsort_rank_auc
+from tinymatch.records import benchmark_parser, exact_auc_comparisons, peak_rss_gb, timed, write_result
+from tinymatch.synthetic import clustered_embeddings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 VERSIONS = {"numpy": np.__version__, "sklearn": sklearn.__version__}   # added to the result's `machine`
-
-
-def clustered_embeddings(n: int, dim: int, n_classes: int, noise: float, seed: int = 0):
-    "Class centroids plus Gaussian noise, L2-normalised; n // n_classes items per class"
-    rng = np.random.default_rng(seed)
-    centroids = rng.standard_normal((n_classes, dim), dtype=np.float32)
-    labels = np.repeat(np.arange(n_classes), -(-n // n_classes))[:n]
-    emb = centroids[labels] + noise * rng.standard_normal((n, dim), dtype=np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    perm = rng.permutation(n)
-    return emb[perm], labels[perm]
-
-
-def argsort_rank_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    "Mann-Whitney AUC from mid-ranks after one full argsort of all scores (the plain numpy way)"
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
-    ends = np.r_[starts[1:], len(scores)]
-    mid = (starts + ends + 1) / 2.0                                   # 1-based mid-rank of each tie group
-    ranks = np.repeat(mid, ends - starts)
-    n_pos = int(positive.sum()); n_neg = len(scores) - n_pos
-    rank_sum = ranks[positive[order]].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter(); out = fn(*args, **kwargs); return out, time.perf_counter() - t0
-
-
-def comparisons(result: dict) -> list:
-    "Exact AUC from the embeddings against sklearn's roc_auc_score on every pair's score (score time included)"
-    n, sk = result["data"]["n"], result["sklearn_roc_auc_score"]
-    scores_s = float(sk["note"].split("took ")[1].split(" s")[0]) if "took " in sk.get("note", "") else 0.0
-    return [comparison(f"exact AUC over all pairs, n={n:,}", result["tinymatch_pairwise_auc"]["seconds_median"],
-                       sk["seconds"] + scores_s, "s")]
 
 
 def main(argv=None) -> int:
@@ -71,9 +37,9 @@ def main(argv=None) -> int:
     for _ in range(args.repeats):
         auc, seconds = timed(pairwise_auc, emb, labels); times.append(seconds); gc.collect()
     tinymatch_seconds = float(np.median(times))
-    rss_tinymatch = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_tinymatch = peak_rss_gb(digits=6)
     stats, stats_seconds = timed(pair_statistics, emb, labels)
-    tar = stats.tar_at_far((1e-1, 1e-2, 1e-3, 1e-4)); eer = stats.eer()
+    tar = stats.tar_at_far(FAR_LEVELS); eer = stats.eer()
     del stats; gc.collect()
 
     (scores, positive), scores_seconds = timed(pair_scores, emb, labels)
@@ -85,7 +51,7 @@ def main(argv=None) -> int:
         "data": {"n": n, "dim": args.dim, "classes": args.classes, "noise": args.noise, "pairs": n * (n - 1) // 2,
                  "positive_pairs": int(positive.sum()), "negative_pairs": int((~positive).sum())},
         "tinymatch_pairwise_auc": {"auc": auc, "seconds_median": tinymatch_seconds, "seconds": times,
-                                   "peak_rss_gib": rss_tinymatch / 2**20, "note": "embeddings -> AUC, all included"},
+                                   "peak_rss_gib": rss_tinymatch, "note": "embeddings -> AUC, all included"},
         "sklearn_roc_auc_score": {"auc": float(sk_auc), "seconds": sk_seconds,
                                   "note": f"on precomputed scores; computing them took {scores_seconds:.2f} s more"},
         "numpy_full_argsort_rank_auc": {"auc": rank_auc, "seconds": rank_seconds,
@@ -99,7 +65,7 @@ def main(argv=None) -> int:
         "goal": "tinymatch under 10 s at n=10,000, d=1024; same AUC as sklearn",
         "machine": VERSIONS,
     }
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = exact_auc_comparisons(result)
     path = write_result("exact_auc", result, args.out_dir)
     print({k: v for k, v in result.items() if k not in ("machine",)})
     print(f"wrote {path}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.records import benchmark_parser, extraction_comparisons, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -31,35 +31,23 @@ SPLIT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "hpt.yaml"
 SAMPLE = "valid split (official-train images) of the seen classes of configs/hpt.yaml"
 
 
-def study_split(index):
-    "`index` split as configs/hpt.yaml's study splits it (columns split, seen): benchmarks choose by split name"
-    from tinymatch.config import load_hpt_config
-    from tinymatch.data import split_index
-    b = load_hpt_config(SPLIT_CONFIG).base
-    return split_index(index, b.validation_fraction, b.split_seed, b.held_out_classes, b.max_classes, b.images_per_class,
-                       b.held_out_valid_classes)
-
-
-def stratified_val(index, per_class: int):
-    "The first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split"
-    sp = study_split(index)
-    val = sp[sp["split"] == "valid"].sort_values(["class_id", "path"])
-    return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
-
-
 def child(args) -> dict:
     "Measure every size in this process (its TF_ENABLE_ONEDNN_OPTS is fixed at import)"
     import numpy as np
     from tinymatch.core import quiet_tensorflow
     tf = quiet_tensorflow()
-    from tinymatch.data import prepare, build_index
     from tinymatch.extractors import get_extractor
     from tinymatch.features import build_features, load_features, l2_normalize
     from tinymatch.metrics import pairwise_auc, retrieval_metrics
     from tinymatch.pipelines import image_dataset
+    from tinymatch.baselines import bare_images_per_second
 
-    index = build_index(prepare(args.source, args.home, progress=False))
-    subset = stratified_val(index, args.per_class)
+    from tinymatch.config import load_hpt_config
+    from tinymatch.data import load_dataset
+    split = load_dataset(load_hpt_config(SPLIT_CONFIG).base, args.source, args.home, progress=False)
+    # the first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split
+    val = split[split["split"] == "valid"].sort_values(["class_id", "path"])
+    subset = val.groupby("class_id", sort=True).head(args.per_class).reset_index(drop=True)
     spec = get_extractor("efficientnet_lite0")
     labels = subset["class_id"].to_numpy()
     rows = []
@@ -71,21 +59,15 @@ def child(args) -> dict:
         model = spec.build(size)
         forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         for b in batches[:2]: forward(b).numpy()              # trace (all batches have one shape)
-        def run_bare():
-            t0, c0, n = time.perf_counter(), time.process_time(), 0
-            while True:
-                for b in batches: forward(b).numpy(); n += len(b)
-                if time.perf_counter() - t0 >= args.bare_seconds / 2: break
-            return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
         # the machine is shared: bare runs before and after the pipeline, and CPU time is reported too
-        bare_before = run_bare()
+        bare_before = bare_images_per_second(forward, batches, args.bare_seconds / 2)
         # pipeline: the feature cache, from files on disk to the memory-mapped array
         with tempfile.TemporaryDirectory() as home:
             c0 = time.process_time()
             cache = build_features(subset, spec, size, home, batch_size=args.batch_size, chunk_size=512, progress=False)
             pipeline_cpu = time.process_time() - c0
             feats = load_features(subset, spec, size, home)
-        bare_after = run_bare()
+        bare_after = bare_images_per_second(forward, batches, args.bare_seconds / 2)
         bare = (bare_before[0] + bare_after[0]) / 2
         bare_per_cpu = (bare_before[1] + bare_after[1]) / 2
         emb = l2_normalize(feats)
@@ -120,16 +102,6 @@ def child(args) -> dict:
                 load_average_1_5_15=os.getloadavg(), results=rows)
 
 
-def comparisons(result: dict) -> list:
-    "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
-    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
-    runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
-    return [comparison(f"caching pipeline vs bare extractor, {row['image_size']} px",
-                       row["pipeline_steady_images_per_second"], row["bare_images_per_second"], "images/s",
-                       lower_is_better=False, goal=0.9)
-            for r in runs for row in r["results"]]
-
-
 def main(argv=None) -> int:
     p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="2 images per class, sizes 64 and 128, short bare runs")
@@ -157,7 +129,7 @@ def main(argv=None) -> int:
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     result = dict(extractor="efficientnet_lite0", quick=a.quick, sample=SAMPLE, wall_seconds=round(time.time() - t0, 1), runs=runs,
                   goal="pipeline steady images/s >= 0.9 x bare images/s")
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = extraction_comparisons(result)
     path = write_result("extraction", result, a.out_dir)
     for r in runs:
         for row in r["results"]:

@@ -9,23 +9,15 @@ Writes <--out-dir>/folder_embedding.json (default benchmarks/results) in the one
 Pictures: Tiny ImageNet official val JPEGs of --source / TINYMATCH_DATA, copied to <home>/bench/.
 """
 from __future__ import annotations
-import sys, tempfile, time
+import tempfile, time
 from pathlib import Path
 import numpy as np
 
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.baselines import bare_images_per_second
+from tinymatch.records import benchmark_parser, folder_embedding_comparisons, write_result
 
 RESULTS = Path(__file__).resolve().parent / "results"
-sys.path.insert(0, str(RESULTS.parent))
-from near_duplicates import dataset_index, sample_pictures   # noqa: E402
 NOTE = "measured on a shared 2-core machine under load from other jobs (load average in `machine`)"
-
-
-def comparisons(data: dict) -> list[dict]:
-    "tinymatch embed vs the bare feature model, same run: images/s (goal: >= 0.9 of the bare rate)"
-    bare, ours = data["results"][0], data["results"][1]
-    return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
-                       bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
 
 
 def main():
@@ -35,13 +27,14 @@ def main():
     a = ap.parse_args()
     from tinymatch.core import home_dir, quiet_tensorflow
     from tinymatch.config import ExperimentConfig
+    from tinymatch.data import build_index, prepare, sample_pictures
     from tinymatch.model import build_feature_model, save_feature_model
     from tinymatch.matcher import ImageMatcher
     from tinymatch.pipelines import load_resized
     from tinymatch.search import embed_folder
     quiet_tensorflow()
     home = home_dir(a.home)
-    files = sample_pictures(dataset_index(a.source, home), "val", a.images, seed=3)
+    files = sample_pictures(build_index(prepare(a.source, home, progress=False)), "val", a.images, seed=3)
     folder = home / "bench" / f"embed-{a.images}"
     if not folder.is_dir():
         folder.mkdir(parents=True)
@@ -55,10 +48,7 @@ def main():
     images = np.stack([load_resized(f, a.size) for f in batch_files])
     batches = [images[i:i + a.batch_size] for i in range(0, len(images), a.batch_size)]
     fm(batches[0], training=False)
-    def bare():
-        t0, c0 = time.perf_counter(), time.process_time()
-        for b in batches: fm(b, training=False).numpy()
-        return len(images) / (time.perf_counter() - t0), len(images) / (time.process_time() - c0)
+    bare = lambda: bare_images_per_second(lambda b: fm(b, training=False), batches)
     before = bare()
     with tempfile.TemporaryDirectory() as h:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -81,7 +71,7 @@ def main():
                              ratio_over_bare=round(ours_rate / bare_rate, 3), cpu_ratio_over_bare=round(n / ours_cpu / bare_cpu, 3)),
                         dict(what="one image added, embed again (incremental)", seconds=round(again_s, 2),
                              embedded=st2.embedder.calls)])
-    res["comparisons"] = comparisons(res)
+    res["comparisons"] = folder_embedding_comparisons(res)
     write_result("folder_embedding", res, a.out_dir)
     print(res["results"])
 

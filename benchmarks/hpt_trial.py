@@ -11,7 +11,7 @@ from __future__ import annotations
 import json, os, shutil, sys, tempfile, time
 from pathlib import Path
 
-from tinymatch.records import benchmark_parser, comparison, package_versions, read_result, write_result
+from tinymatch.records import benchmark_parser, hpt_trial_comparisons, package_versions, read_result, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -95,14 +95,6 @@ def bench_study(source) -> dict:
                 storage="default (reused by the report)" if storage is None else "temporary")
 
 
-def comparisons(result: dict) -> list:
-    "One HPT trial on cached features against the same trial with the extractor in the loop (the seed's way)"
-    t = result["trial"]
-    return [comparison(f"one HPT trial, {t['config']['epochs']} epochs, {t['config']['n_train']:,} images at "
-                       f"{t['config']['image_size']} px", t["cached_features_trial_s"], t["extractor_in_loop_trial_s"],
-                       "s", goal=t.get("goal_speedup"))]
-
-
 def main(argv=None) -> int:
     p = benchmark_parser(__doc__, RESULTS)
     p.add_argument("--quick", action="store_true", help="tiny subset and 1 epoch: checks the script runs")
@@ -113,7 +105,8 @@ def main(argv=None) -> int:
     p.add_argument("--study-only", action="store_true", help="only time the 15-trial study, updating the existing results file")
     args = p.parse_args(argv)
     if args.quick: args.classes, args.images_per_class, args.epochs = 64, 10, 1
-    default_data = Path.home() / ".tinymatch" / "data" / "tiny-imagenet-200"
+    from tinymatch.data import dataset_dir
+    default_data = dataset_dir()                 # the dataset prepared in the default home, if any
     args.source = args.source or os.environ.get("TINYMATCH_DATA") or (str(default_data) if default_data.is_dir() else None)
     temp_home = None
     if args.home is None and not args.study_only: args.home = temp_home = tempfile.mkdtemp(prefix="tinymatch-bench-")
@@ -128,7 +121,7 @@ def _run(args) -> int:
         out["study"] = bench_study(args.source) if full_features_cached(args.source) else dict(
             skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
         out["study"]["load_average"] = os.getloadavg()
-        out["comparisons"] = comparisons(out)
+        out["comparisons"] = hpt_trial_comparisons(out)
         write_result("hpt_trial", out, args.out_dir)
         print(json.dumps(out["study"], indent=1, default=str))
         return 0
@@ -145,7 +138,7 @@ def _run(args) -> int:
     else:
         out["study"] = dict(skipped="the full dataset's efficientnet_lite0-128 features are not cached in the default home yet")
     out["load_average_end"] = os.getloadavg()
-    out["comparisons"] = comparisons(out)
+    out["comparisons"] = hpt_trial_comparisons(out)
     write_result("hpt_trial_quick" if args.quick else "hpt_trial", out, args.out_dir)
     print(json.dumps({k: out[k] for k in ("trial", "study")}, indent=1, default=str)[:3000])
     return 0

@@ -12,86 +12,20 @@ Usage: python benchmarks/index_scale.py [--n 1000000] [--planted 10000] [--queri
 Both files go to --out-dir (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import json, os, re, resource, time
+import json, os, time
 from pathlib import Path
 import numpy as np
 
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.baselines import seed_dedup
+from tinymatch.records import (benchmark_parser, index_scale_comparisons,
+                               latency_ms, load_average as loadavg, peak_rss_gb, write_result)
+from tinymatch.synthetic import planted_duplicates, unit_rows
 
 OUT = Path(__file__).resolve().parent / "results"
 RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: beyond the query's source the true neighbours "
                "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
                "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
 NOTE = "measured on a shared 2-core machine; the load average of each phase is in load_average_1_5_15 (other jobs run beside it)"
-
-
-def loadavg(): return [round(v, 2) for v in os.getloadavg()]
-
-
-def peak_gb(): return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
-
-
-def unit(x): return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
-def make_data(n, d, planted, seed=0):
-    rng = np.random.default_rng(seed)
-    x = np.empty((n, d), np.float32)
-    for s in range(0, n, 100_000): x[s:s + 100_000] = unit(rng.standard_normal((min(100_000, n - s), d), dtype=np.float32))
-    idx = rng.permutation(n)[:2 * planted]
-    src, dst = np.sort(idx[:planted]), idx[planted:]
-    cos = rng.uniform(0.92, 0.99, planted)
-    sigma = np.sqrt((1 / cos**2 - 1) / d)
-    x[dst] = unit(x[src] + sigma[:, None] * rng.standard_normal((planted, d))).astype(np.float32)
-    return x, np.sort(np.stack([src, dst], 1), axis=1)
-
-
-def latency(index, queries, k=10):
-    "Per-query latency, one query at a time on one thread (as `Gallery.search` runs; OpenMP threads only add spin waits)"
-    import faiss
-    n = faiss.omp_get_max_threads(); faiss.omp_set_num_threads(1)
-    t = []
-    for q in queries:
-        t0 = time.perf_counter(); index.search(q[None], k); t.append(time.perf_counter() - t0)
-    faiss.omp_set_num_threads(n)
-    t = np.array(t) * 1000
-    return dict(median_ms=round(float(np.median(t)), 3), p99_ms=round(float(np.quantile(t, 0.99)), 3))
-
-
-def seed_dedup(emb, threshold_l2):
-    "The seed's dedup: blocks of 1024 rows of all-pairs L2 distances, then a hand-written union-find"
-    n = len(emb); parent = list(range(n))
-    def find(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    sq = (emb ** 2).sum(1)
-    for start in range(0, n, 1024):
-        block = slice(start, min(start + 1024, n))
-        d2 = np.maximum(sq[block, None] + sq[None] - 2 * emb[block] @ emb.T, 0)
-        for i, j in zip(*np.nonzero(-np.sqrt(d2) >= threshold_l2)):
-            if start + i < j: parent[find(start + int(i))] = find(int(j))
-    groups = {}
-    for i in range(n): groups.setdefault(find(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
-
-
-def comparisons(data: dict) -> list[dict]:
-    "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
-    r = data["results"]
-    if data["benchmark"] == "search_latency":
-        exact = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("exact"))
-        ivf = next(x for x in r if x["size"] == data["n"] and x["index"].startswith("IVF"))
-        return [comparison(f"search latency per query, {data['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
-                for q in ("median", "p99")]
-    full, seed, ours = r[0], r[1], r[2]
-    size = ours.get("size") or int(re.search(r"subset of ([\d,]+)", ours["what"]).group(1).replace(",", ""))
-    out = [comparison(f"dedup of {size:,} embeddings: FAISS + scipy vs the seed's exact way (numpy blocks + union-find)",
-                      ours["seconds"], seed["seconds"], "s")]
-    if full.get("pair_recall_vs_exact_subsample"):
-        out.append(comparison(f"dedup of {data['n']:,} embeddings, duplicate pairs of {full['exact_subsample_queries']:,} sampled rows: "
-                              "IVF (probed lists) vs exact range search", full["pair_recall_vs_exact_subsample"], 1.0, "recall",
-                              lower_is_better=False))
-    return out
 
 
 def main():
@@ -107,10 +41,10 @@ def main():
     from tinymatch.search import build_index, duplicate_groups, duplicate_pairs, EXACT_MAX, NPROBE
     load = {"start": loadavg()}
     t0 = time.time()
-    x, planted = make_data(a.n, a.d, a.planted)
+    x, planted = planted_duplicates(a.n, a.d, a.planted)
     rng = np.random.default_rng(1)
     sources = rng.choice(a.n, a.queries, replace=False)     # each query is a noisy copy of one gallery vector (cosine ~0.95)
-    queries = unit(x[sources] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
+    queries = unit_rows(x[sources] + 0.02 * rng.standard_normal((a.queries, a.d))).astype(np.float32)
     common = dict(note=NOTE, n=a.n, dim=a.d,
                   faiss=faiss.__version__, threads=faiss.omp_get_max_threads(), nice=os.nice(0), load_average_1_5_15=load)
     # --- the approximate index and the dedup of the full set through it (first: the peak memory is the dedup's)
@@ -123,7 +57,7 @@ def main():
     pairs_s = time.time() - t1
     groups = duplicate_groups(x, a.threshold, ivf, pairs=pairs)
     dedup_s = time.time() - t1
-    dedup_peak = peak_gb()
+    dedup_peak = peak_rss_gb()
     load["after_dedup"] = loadavg(); print(f"dedup in {dedup_s:.1f} s ({pairs_s:.1f} s pairs), peak {dedup_peak} GB", flush=True)
     found = {tuple(p) for p in pairs.tolist()}
     planted_recall = float(np.mean([tuple(p) in found for p in planted.tolist()]))
@@ -137,14 +71,17 @@ def main():
     lims, _, ids = flat.range_search(x[sub], a.threshold - 1e-6)
     exact_pairs = {tuple(sorted((int(q), int(j)))) for k, q in enumerate(sub) for j in ids[lims[k]:lims[k + 1]] if j != q}
     sub_recall = float(np.mean([p in found for p in exact_pairs])) if exact_pairs else None
-    # --- search latency by size, exact; approximate at full size
+    # --- search latency by size, exact; approximate at full size: one query at a time on one thread
+    # (as `Gallery.search` runs; OpenMP threads only add spin waits)
+    threads = faiss.omp_get_max_threads(); faiss.omp_set_num_threads(1)
     rows = []
     for n in ([] if a.skip_latency else [s for s in a.sizes if s <= a.n]):
         index = flat if n == a.n else faiss.IndexFlatIP(a.d)
         if n != a.n: index.add(x[:n])
-        rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency(index, queries)))
+        rows.append(dict(index="exact (IndexFlatIP)", size=n, **latency_ms(lambda q: index.search(q[None], 10), queries)))
         print(rows[-1], flush=True)
-    lat_ivf = latency(ivf, queries)
+    lat_ivf = latency_ms(lambda q: ivf.search(q[None], 10), queries)
+    faiss.omp_set_num_threads(threads)
     exact_ids = flat.search(queries, 10)[1]; approx_ids = ivf.search(queries, 10)[1]
     recall10 = float(np.mean([len(set(e) & set(p)) / 10 for e, p in zip(exact_ids, approx_ids)]))
     source_first = float(np.mean(approx_ids[:, 0] == sources))
@@ -156,7 +93,7 @@ def main():
     if any(r["size"] == a.n and r["index"].startswith("exact") for r in rows):
         lat = dict(benchmark="search_latency", **common, exact_max=EXACT_MAX, nprobe=NPROBE, results=rows,
                    recall_note=RECALL_NOTE)
-        lat["comparisons"] = comparisons(lat)
+        lat["comparisons"] = index_scale_comparisons(lat)
         write_result("search_latency", lat, a.out_dir)
     # --- seed's dedup vs ours on a subset (same vectors, same threshold)
     m = a.subset
@@ -182,7 +119,7 @@ def main():
                         dict(what=f"subset of {m:,}: duplicate_groups (exact index)", size=m, seconds=round(ours_s, 2),
                              groups=len(our_groups))],
                wall_seconds=round(time.time() - t0, 1))
-    res["comparisons"] = comparisons(res)
+    res["comparisons"] = index_scale_comparisons(res)
     write_result("dedup_scale", res, a.out_dir)
     print(json.dumps(res["results"], indent=1))
 

@@ -4,14 +4,9 @@ Trains the tuned head (a model folder's config.yaml, at the given input size) on
 features, and scores every result on the **seen-class validation split** (`valid`) and on the **held-out
 validation classes** (`unseen_valid`); never on a test split, never on the unseen test classes. The raw extractor
 features are scored on the same groups, and the base head is also mixed with its raw features after training
-<<<<<<< HEAD
 (`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`).
 The `cpu` profile's fixed fields (configs/hpt.yaml)
-are chosen from this table; the share after training by `matcher.choose_raw_feature_weight`.
-=======
-(`model.with_raw_features` at several shares, no training cost: `raw_share_after_training`). The `cpu` profile's fixed fields (configs/hpt.yaml)
 are chosen from this table; the share after training by `evaluation.choose_raw_feature_weight`.
->>>>>>> r10-matcher
 
     python benchmarks/training_levers.py --config tinymatch/assets/reference_model/config.yaml --image-size 224
     python benchmarks/training_levers.py ... --shard 1/2     # two processes share the levers (results merged)

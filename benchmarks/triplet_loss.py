@@ -5,12 +5,14 @@ Usage: .venv/bin/python benchmarks/triplet_loss.py [--quick] [--batches 64 256 1
 Writes <--out-dir>/triplet_loss.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import functools, json, os, statistics, sys, time
+import functools, statistics, sys
 from pathlib import Path
 
 import numpy as np
 from tinymatch.core import quiet_tensorflow
-from tinymatch.records import benchmark_parser, comparison, write_result
+from tinymatch.baselines import ms_loss_loops
+from tinymatch.records import (available_memory_bytes, benchmark_parser,
+                               interleaved_timings, load_average, triplet_loss_comparisons, write_result)
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
 from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
@@ -21,43 +23,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 VERSIONS = {"tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}   # added to `machine`
 
 
-def available_memory_bytes() -> int:
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemAvailable"): return int(line.split()[1]) * 1024
-    except OSError: pass
-    return 0
-
-
-def ms_loop_reference():
-    """The loop over anchors the notebook tests the multi-similarity loss against (`ms_loss_loops`, a test cell of
-    nbs/06_losses.ipynb), read from there"""
-    nb = json.loads((Path(__file__).resolve().parent.parent / "nbs" / "06_losses.ipynb").read_text())
-    source = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code" and "def ms_loss_loops" in "".join(c["source"]))
-    namespace = {"np": np, "tf": tf, "multi_similarity_loss": multi_similarity_loss}
-    exec(source, namespace)
-    return namespace["ms_loss_loops"]
-
-
-def time_ms(labels, emb, repeats: int) -> dict:
-    "Multi-similarity loss: vectorised forward (value only, as the loop computes) and forward + backward vs the loop reference"
-    loops = ms_loop_reference()
-    value = tf.function(lambda y, e: multi_similarity_loss(y, e))
-    step = make_step(lambda y, e, margin: multi_similarity_loss(y, e))
-    labels_t, emb_t = tf.constant(labels), tf.constant(emb)
-    run_once(step, labels_t, emb_t); value(labels_t, emb_t)                 # trace + warm up
-    fwd, both, loop = [], [], []
-    for r in range(repeats):
-        t0 = time.perf_counter(); ours = float(value(labels_t, emb_t)); fwd.append(time.perf_counter() - t0)
-        both.append(run_once(step, labels_t, emb_t)[0])
-        if r < (repeats if len(labels) <= 256 else min(repeats, 2)):       # the loop costs seconds at B=1024
-            t0 = time.perf_counter(); ref = loops(labels, emb); loop.append(time.perf_counter() - t0)
-    return {"ms_seconds": statistics.median(fwd), "ms_times": fwd, "ms_grad_seconds": statistics.median(both), "ms_grad_times": both,
-            "ms_loop_seconds": statistics.median(loop), "ms_loop_times": loop, "ms_loss": ours, "ms_max_abs_loss_diff": abs(ours - ref),
-            "ms_speedup": statistics.median(loop) / statistics.median(fwd)}
-
-
 def make_step(loss_fn):
+    "One traced forward + backward pass of `loss_fn` (margin 1.0): (labels, embeddings) -> (loss, gradient)"
     @tf.function(reduce_retracing=True)
     def step(labels, embeddings):
         with tf.GradientTape() as tape:
@@ -65,34 +32,6 @@ def make_step(loss_fn):
             loss = loss_fn(labels, embeddings, margin=1.0)
         return loss, tape.gradient(loss, embeddings)
     return step
-
-
-def run_once(step, labels, embeddings) -> tuple[float, tuple]:
-    t0 = time.perf_counter()
-    out = step(labels, embeddings)
-    out = tuple(o.numpy() for o in out)
-    return time.perf_counter() - t0, out
-
-
-def time_steps(steps: dict, labels, embeddings, repeats: dict) -> dict:
-    "Interleaved timing (A, B, A, B, ...) so both losses see the same load from other processes"
-    for step in steps.values(): run_once(step, labels, embeddings)       # trace + warm up
-    times = {name: [] for name in steps}; outs = {}
-    for r in range(max(repeats.values())):
-        for name, step in steps.items():
-            if r < repeats[name]:
-                seconds, outs[name] = run_once(step, labels, embeddings)
-                times[name].append(seconds)
-    return {name: (times[name], outs[name]) for name in steps}
-
-
-def comparisons(result: dict) -> list:
-    "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
-    return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
-                       "s", goal=10 if r["batch_size"] == 256 else None)
-            for r in result["results"] if r.get("tfa_seconds")] + \
-           [comparison(f"multi-similarity loss, B={r['batch_size']}, value", r["ms_seconds"], r["ms_loop_seconds"], "s")
-            for r in result["results"] if r.get("ms_loop_seconds")]
 
 
 def main(argv=None) -> int:
@@ -116,10 +55,11 @@ def main(argv=None) -> int:
         need = 16 * batch ** 3          # tfa peaks at ~1.9 GiB above baseline for B=512 (B^3 tiles and masks)
         run_tfa = need <= 0.9 * available_memory_bytes()
         steps = {"fast": fast_step, "fast_sort": sort_step, **({"tfa": tfa_step} if run_tfa else {})}
-        timed = time_steps(steps, labels_t, emb_t, {"fast": repeats, "fast_sort": repeats,   # tfa: ~20 s, ~15 GiB per call at 1024
-                                                    "tfa": repeats if batch <= 256 else min(repeats, 3)})
+        run = lambda step: lambda: tuple(o.numpy() for o in step(labels_t, emb_t))    # timed with the copy to numpy
+        timed = interleaved_timings({k: run(step) for k, step in steps.items()},     # tfa: ~20 s, ~15 GiB per call at 1024
+                                    {"fast": repeats, "fast_sort": repeats, "tfa": repeats if batch <= 256 else min(repeats, 3)})
         fast_times, (fast_loss, fast_grad) = timed["fast"]
-        sort_times, (sort_loss, sort_grad) = timed["fast_sort"]
+        sort_times, (_, sort_grad) = timed["fast_sort"]
         row = {"batch_size": batch, "dim": args.dim, "classes": batch // 4,
                "fast_seconds": statistics.median(fast_times), "fast_times": fast_times, "fast_loss": float(fast_loss),
                "fast_sort_seconds": statistics.median(sort_times), "fast_sort_times": sort_times}
@@ -134,8 +74,18 @@ def main(argv=None) -> int:
                        max_abs_grad_diff_sort=float(np.abs(sort_grad - tfa_grad).max()),
                        max_abs_loss_diff=float(abs(fast_loss - tfa_loss)),
                        max_abs_grad_diff=float(np.abs(fast_grad - tfa_grad).max()))
-        row.update(time_ms(labels, emb, repeats))
-        row["load_average_1min_after"] = os.getloadavg()[0]
+        # multi-similarity loss: vectorised value (as the loop computes it) and forward + backward vs the loop reference
+        value, ms_step = tf.function(lambda y, e: multi_similarity_loss(y, e)), make_step(lambda y, e, margin: multi_similarity_loss(y, e))
+        ms = interleaved_timings({"ms": lambda: float(value(labels_t, emb_t)), "ms_grad": run(ms_step),
+                                  "ms_loop": lambda: ms_loss_loops(labels, emb)},
+                                 {"ms": repeats, "ms_grad": repeats,
+                                  "ms_loop": repeats if batch <= 256 else min(repeats, 2)},     # the loop costs seconds at B=1024
+                                 warm_up=["ms", "ms_grad"])
+        (fwd, ours), (both, _), (loop, ref) = ms["ms"], ms["ms_grad"], ms["ms_loop"]
+        row.update(ms_seconds=statistics.median(fwd), ms_times=fwd, ms_grad_seconds=statistics.median(both), ms_grad_times=both,
+                   ms_loop_seconds=statistics.median(loop), ms_loop_times=loop, ms_loss=ours, ms_max_abs_loss_diff=abs(ours - ref),
+                   ms_speedup=statistics.median(loop) / statistics.median(fwd))
+        row["load_average_1min_after"] = load_average()[0]
         rows.append(row)
         print({k: v for k, v in row.items() if not k.endswith("_times")}, flush=True)
     result = {"description": "semi-hard triplet loss, forward + backward (tf.function, CPU)",
@@ -147,7 +97,7 @@ def main(argv=None) -> int:
               "baseline": "tfa.losses.triplet_semihard_loss (the seed's loss), same run",
               "goal": "fast >= 10x tfa at B=256", "repeats": repeats, "statistic": "median seconds",
               "machine": VERSIONS, "results": rows}
-    result["comparisons"] = comparisons(result)
+    result["comparisons"] = triplet_loss_comparisons(result)
     print(f"wrote {write_result('triplet_loss', result, args.out_dir)}")
     return 0
 

@@ -17,7 +17,7 @@ workers = 1                   # processes filling the study at once (the cpu pro
 # %%
 import time
 from pathlib import Path
-from IPython.display import Markdown, Image, display
+from IPython.display import Markdown, display
 from tinymatch.config import load_hpt_config
 from tinymatch.core import save_table
 from tinymatch.synthetic import ensure_synthetic_dataset
@@ -25,7 +25,7 @@ from tinymatch.report import seed_loss_comparison
 from tinymatch.hpt import (run_study, run_parallel_study, search_space_table, storage_url, count_trials, trials_table, best_config,
                            plot_hpt_figures,
                            direction, hpt_observations, objective_agreement)
-from tinymatch.report import caption
+from tinymatch.report import show_figure
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
 hcfg = load_hpt_config(hpt_config_path)
 if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(seed=seed)
@@ -119,10 +119,8 @@ display(Markdown(objective_agreement(study)))
 # %%
 paths = plot_hpt_figures(study, out_dir=figures)
 observations = hpt_observations(study, max_epochs=hcfg.base.epochs, seed=hcfg.base.seed)
-display(Image(filename=str(paths["optimization_history"])))
-caption("Score of each finished trial in order, with the best so far: look for the dots drifting down.",
-        alt="Scatter of trial scores against trial number with a best-so-far step line")
-display(Markdown(observations["optimization_history"]))
+show_figure(paths["optimization_history"], "Score of each finished trial in order, with the best so far: look for the dots drifting down.",
+            alt="Scatter of trial scores against trial number with a best-so-far step line", note=observations["optimization_history"])
 
 # %% [markdown]
 # #### Intermediate values
@@ -131,10 +129,8 @@ display(Markdown(observations["optimization_history"]))
 # stops paying, and short curves that end above the others are pruned trials.
 
 # %%
-display(Image(filename=str(paths["intermediate_plot"])))
-caption("Validation loss per epoch of every trial: short curves ending high are pruned trials.",
-        alt="Line plot of validation loss against epoch, one line per trial")
-display(Markdown(observations["intermediate_plot"]))
+show_figure(paths["intermediate_plot"], "Validation loss per epoch of every trial: short curves ending high are pruned trials.",
+            alt="Line plot of validation loss against epoch, one line per trial", note=observations["intermediate_plot"])
 
 # %% [markdown]
 # #### Slice plot
@@ -143,10 +139,8 @@ display(Markdown(observations["intermediate_plot"]))
 # give low losses, one knob at a time.
 
 # %%
-display(Image(filename=str(paths["slice_plot"])))
-caption("Score against each hyperparameter on its own, coloured by trial order: low dots mark the good values.",
-        alt="Three scatter panels of score against embedding dimension, block widths and dropout")
-display(Markdown(observations["slice_plot"]))
+show_figure(paths["slice_plot"], "Score against each hyperparameter on its own, coloured by trial order: low dots mark the good values.",
+            alt="Three scatter panels of score against embedding dimension, block widths and dropout", note=observations["slice_plot"])
 
 # %% [markdown]
 # #### Parallel coordinates
@@ -155,10 +149,9 @@ display(Markdown(observations["slice_plot"]))
 # keeping each trial's combination together.
 
 # %%
-display(Image(filename=str(paths["parallel_plot"])))
-caption("Each trial as one line through its choices to its score: follow the darkest lines to the best combination.",
-        alt="Parallel-coordinates plot of the hyperparameters and the score")
-display(Markdown(observations["parallel_plot"]))
+show_figure(paths["parallel_plot"],
+            "Each trial as one line through its choices to its score: follow the darkest lines to the best combination.",
+            alt="Parallel-coordinates plot of the hyperparameters and the score", note=observations["parallel_plot"])
 
 # %% [markdown]
 # #### Contour of embedding dimension and dropout
@@ -166,10 +159,8 @@ display(Markdown(observations["parallel_plot"]))
 # The score interpolated over the two numeric knobs, to see whether they interact.
 
 # %%
-display(Image(filename=str(paths["contour_plot"])))
-caption("Interpolated score over embedding dimension and dropout: a tilted valley would mean the two interact.",
-        alt="Contour map of the score over embedding dimension and dropout")
-display(Markdown(observations["contour_plot"]))
+show_figure(paths["contour_plot"], "Interpolated score over embedding dimension and dropout: a tilted valley would mean the two interact.",
+            alt="Contour map of the score over embedding dimension and dropout", note=observations["contour_plot"])
 
 # %% [markdown]
 # #### Hyperparameter importances
@@ -178,10 +169,8 @@ display(Markdown(observations["contour_plot"]))
 # evaluator, seeded). With few trials this is a rough indication only.
 
 # %%
-display(Image(filename=str(paths["hparam_importance"])))
-caption("Share of the score's variation explained by each hyperparameter (rough with few trials).",
-        alt="Horizontal bar chart of hyperparameter importances for the objective")
-display(Markdown(observations["hparam_importance"]))
+show_figure(paths["hparam_importance"], "Share of the score's variation explained by each hyperparameter (rough with few trials).",
+            alt="Horizontal bar chart of hyperparameter importances for the objective", note=observations["hparam_importance"])
 
 # %% [markdown]
 # #### Importance for the duration
@@ -191,10 +180,9 @@ display(Markdown(observations["hparam_importance"]))
 # early stopping).
 
 # %%
-display(Image(filename=str(paths["duration_importance"])))
-caption("Share of the trials' wall-time variation explained by each hyperparameter: which knobs make training slow.",
-        alt="Horizontal bar chart of hyperparameter importances for the trial duration")
-display(Markdown(observations["duration_importance"]))
+show_figure(paths["duration_importance"],
+            "Share of the trials' wall-time variation explained by each hyperparameter: which knobs make training slow.",
+            alt="Horizontal bar chart of hyperparameter importances for the trial duration", note=observations["duration_importance"])
 
 # %% [markdown]
 # ### All trials

@@ -237,7 +237,8 @@ if comparison_loss:
     record_metrics(model_dir, loss_comparison={comparison_loss: other.to_dict()})
     losses_table = compare_losses({f"semi-hard triplet ({cfg.loss})": open_set, comparison_loss: other})
     save_table(losses_table, "matcher/loss_comparison", figures)
-    caption("The headline triplet model and the same run trained with the comparison loss, on seen and unseen test classes (95% class-bootstrap intervals).")
+    caption("The headline triplet model and the same run trained with the comparison loss, on seen and unseen test classes "
+            "(95% class-bootstrap intervals).")
 else: losses_table = Markdown("_No comparison loss in this profile._")
 losses_table
 

@@ -11,8 +11,10 @@ manifest_path = None
 benchmarks_dir = "benchmarks/results"
 
 # %%
+from pathlib import Path
 from IPython.display import Markdown, display
-from tinymatch.report import performance_table, conclusion_summary, manifest_tables, open_set_summary, hpt_trials_table
+from tinymatch.report import (performance_table, conclusion_summary, manifest_tables, open_set_summary, hpt_trials_table,
+                              dedup_scale_text, near_duplicate_table, benchmark_provenance_text, caption)
 
 # %%
 display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)))
@@ -59,6 +61,22 @@ display(Markdown(open_set_summary(home=home, best_config_path=best_config_path))
 # %%
 perf = performance_table(benchmarks_dir)
 display(perf if len(perf) else Markdown("_No benchmark results found in `benchmarks/results/`._"))
+
+# %% [markdown]
+# ### Search and dedup of large collections (measured separately, not by this run)
+#
+# A gallery of a million pictures must be deduplicated in minutes and in a few GB, and a duplicate must be
+# a copy of the same picture, not another picture of its class. The first paragraph comes from
+# `benchmarks/index_scale.py` (synthetic embeddings with planted near-duplicates); the table from
+# `benchmarks/near_duplicates.py`: copies of real pictures (re-encoded, cropped, mirrored, brightened,
+# upscaled) hidden among distinct pictures, found by `tinymatch dedup` and by perceptual hashing.
+
+# %%
+display(Markdown(dedup_scale_text(benchmarks_dir)))
+if (Path(benchmarks_dir) / "near_duplicates.json").exists():
+    display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "near_duplicates.json")))
+    display(near_duplicate_table(benchmarks_dir))
+    caption("Share of planted copies found per transform, and pair precision, of `tinymatch dedup` and perceptual hashing.")
 
 # %% [markdown]
 # ## Run manifest

@@ -34,7 +34,8 @@ function tinymatchProbe() {
   // the same table twice: same columns and the same rows in any order, numbers compared to 3 digits, index cells left out
   const norm = s => /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(s) ? Number(s).toPrecision(3) : s;
   const rowKey = tr => [...tr.querySelectorAll('td')].map(c => norm(text(c))).join(' | ');
-  const tableTexts = tables.map(t => (t.tHead ? text(t.tHead) : '') + ' || ' + [...t.querySelectorAll('tbody tr')].map(rowKey).sort().join(' || '));
+  const tableTexts = tables.map(t => (t.tHead ? text(t.tHead) : '') + ' || '
+                                   + [...t.querySelectorAll('tbody tr')].map(rowKey).sort().join(' || '));
   const r = {
     images: imgs.length,
     broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length,
@@ -49,7 +50,8 @@ function tinymatchProbe() {
     ellipsis_cells: cells.filter(c => /(\.\.\.|\u2026)$/.test(c)).length,
     nan_cells: cells.filter(c => /^(nan|NaN|None|NaT|<NA>)$/.test(c)).length,
     zero_times: tables.map(t => { const h = t.tHead ? [...t.tHead.rows[0].cells].map(text) : [], j = h.indexOf('seconds');
-                                  return j < 0 ? 0 : [...t.querySelectorAll('tbody tr')].filter(r => r.cells[j] && parseFloat(text(r.cells[j])) === 0).length; })
+                                  return j < 0 ? 0 : [...t.querySelectorAll('tbody tr')]
+                                    .filter(r => r.cells[j] && parseFloat(text(r.cells[j])) === 0).length; })
                       .reduce((a, b) => a + b, 0),
     links: links.length,
     dead: links.filter(a => { const t = document.getElementById(a.getAttribute('href').slice(1));
@@ -100,7 +102,8 @@ def defects(r: dict) -> list:
         "every image a numbered figure": r["unnumbered_figures"] == 0,
         "every figure captioned": r["uncaptioned_figures"] == 0, "every image has a real alt text": r["default_alt"] == 0,
         "every table numbered": r["unnumbered_tables"] == 0, "no table printed twice": r["duplicate_tables"] == 0,
-        "no table cell ends in an ellipsis": r["ellipsis_cells"] == 0, "no nan/None cell": r["nan_cells"] == 0, "no wall time of 0 s": r["zero_times"] == 0,
+        "no table cell ends in an ellipsis": r["ellipsis_cells"] == 0, "no nan/None cell": r["nan_cells"] == 0,
+        "no wall time of 0 s": r["zero_times"] == 0,
         "at least 8 contents links, none dead": r["links"] >= 8 and r["dead"] == 0, "no error output": r["errors"] == 0,
         "no raw per-trial log lines": r["log_lines"] == 0,
         "display math typeset": r["math"] >= 1 and r["raw_display_math"] == 0,

@@ -1,5 +1,5 @@
 """The `tinymatch` console script: help, version, and one-line errors from every command."""
-import importlib, os, subprocess, sys
+import importlib, subprocess, sys
 from pathlib import Path
 import pytest
 from tinymatch.cli import COMMANDS

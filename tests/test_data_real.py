@@ -4,7 +4,6 @@
 """
 import errno, json, os, time
 from pathlib import Path
-import numpy as np
 import pytest
 
 ZIP = os.environ.get("TINYMATCH_DATA", "")

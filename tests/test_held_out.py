@@ -47,7 +47,9 @@ def test_held_out_classes_reach_no_training_hpt_or_calibration_array(study_setup
     valid_map = train_mod.valid_map_at_r
     def spy_valid_map(head, x, y): note("HPT objective (val MAP@R)", y); return valid_map(head, x, y)
     calibrate = ImageMatcher.calibrate
-    def spy_calibrate(self, embeddings, labels, *a, **kw): note("ImageMatcher.calibrate", labels); return calibrate(self, embeddings, labels, *a, **kw)
+    def spy_calibrate(self, embeddings, labels, *a, **kw):
+        note("ImageMatcher.calibrate", labels)
+        return calibrate(self, embeddings, labels, *a, **kw)
     thresholds = matcher_mod.calibrate_thresholds
     def spy_thresholds(embeddings, labels, *a, **kw): note("calibrate_thresholds", labels); return thresholds(embeddings, labels, *a, **kw)
     monkeypatch.setattr(train_mod, "fit", spy_fit)

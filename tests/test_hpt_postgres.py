@@ -8,12 +8,12 @@ Needs a server: `.ci/run` starts a throwaway one and sets TINYMATCH_TEST_PG. On 
 
 Without it this test fails (saying so); set TINYMATCH_SKIP_PG=1 to skip it on purpose.
 """
-import os, signal, subprocess, sys, time, uuid
-from pathlib import Path
+import os, signal, subprocess, uuid
 import pytest
 from faults_common import BIN, synthetic_setup, hpt_yaml, wait_for
 
-HOW = 'no PostgreSQL server: start one with `eval "$(bash .ci/start_postgres)"` (sets TINYMATCH_TEST_PG), or set TINYMATCH_SKIP_PG=1 to skip'
+HOW = ('no PostgreSQL server: start one with `eval "$(bash .ci/start_postgres)"` (sets TINYMATCH_TEST_PG), '
+       'or set TINYMATCH_SKIP_PG=1 to skip')
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,7 @@ def pg_url():
 
 def test_three_workers_one_killed(pg_url, tmp_path):
     import optuna
-    from tinymatch.config import load_hpt_config
-    from tinymatch.hpt import count_trials, create_study, is_duplicate, COUNTED
+    from tinymatch.hpt import count_trials, is_duplicate, COUNTED
     setup = synthetic_setup(tmp_path)
     name = f"pg_{uuid.uuid4().hex[:8]}"
     cfg = hpt_yaml(tmp_path / "hpt.yaml", setup, name, n_trials=8, epochs=25)

@@ -88,6 +88,9 @@ def test_benchmarks_say_where_they_come_from(smoke_run):
     html = smoke_run["html"].read_text()
     assert "measured separately, not by this run" in html
     assert "Measured separately from this report's run, on" in html
+    conclusion = _outputs(smoke_run, "06_conclusion")
+    assert "Deduplicating **1,000,000 embeddings**" in conclusion and "GB**" in conclusion     # dedup at scale, from its JSON
+    assert "recall: mirror" in conclusion and "pHash" in conclusion                            # near-duplicate recall per transform
 
 
 def _outputs(smoke_run, stem):

@@ -15,9 +15,9 @@ from .core import (OFFICIAL_URL, TinymatchError, atomic_dir, atomic_write, data_
                             home_dir, is_url, short_hash, write_json)
 
 # %% auto #0
-__all__ = ['IMAGE_EXTENSIONS', 'MARKER', 'DECODE_ERRORS', 'KNOWN_ARCHIVES', 'INDEX_COLUMNS', 'SPLITS', 'scan_dataset',
-           'verify_image_files', 'download', 'extract_zip', 'prepare', 'build_index', 'index_fingerprint',
-           'split_index', 'load_dataset', 'cli_prepare']
+__all__ = ['IMAGE_EXTENSIONS', 'MARKER', 'DECODE_ERRORS', 'KNOWN_ARCHIVES', 'INDEX_COLUMNS', 'SPLITS', 'CLASS_GROUPS',
+           'scan_dataset', 'verify_image_files', 'download', 'extract_zip', 'dataset_dir', 'prepare', 'build_index',
+           'index_fingerprint', 'split_index', 'load_dataset', 'sample_pictures', 'class_groups', 'cli_prepare']
 
 # %% ../nbs/02_data.ipynb #6279d2fe
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png")
@@ -253,11 +253,11 @@ def _dir_root(path: Path) -> Path:
     return path / "tiny-imagenet-200"
 
 # %% ../nbs/02_data.ipynb #169a48b6
-def _dataset_dir(home) -> Path: return home_dir(home) / "data" / "tiny-imagenet-200"
+def dataset_dir(home=None) -> Path: return home_dir(home) / "data" / "tiny-imagenet-200"   # where `prepare` puts the dataset
 
 def _prepare_url(src: str, home, progress: bool) -> Path:
     "Download and extract `src` unless the extracted folder's marker names it"
-    dest = _dataset_dir(home)
+    dest = dataset_dir(home)
     m = _read_marker(dest / MARKER)
     if m and m.get("source") == src and m.get("kind") == "url": return dest
     zip_path = download(src, home_dir(home) / "data" / (Path(urllib.parse.urlparse(src).path).name or "dataset.zip"), progress=progress)
@@ -280,7 +280,7 @@ def _prepare_dir(path: Path, home) -> Path:
 # %% ../nbs/02_data.ipynb #125f1ecb
 def _prepare_zip(path: Path, home, progress: bool) -> Path:
     "Extract a zip unless the extracted folder's marker names it (or the same bytes by sha256)"
-    path, dest = path.resolve(), _dataset_dir(home)
+    path, dest = path.resolve(), dataset_dir(home)
     ident = dict(source=str(path), kind="zip", **_file_identity(path))
     m = _read_marker(dest / MARKER)
     if m and all(m.get(k) == v for k, v in ident.items()): return dest
@@ -444,6 +444,25 @@ def load_dataset(cfg,                               # an `ExperimentConfig` (or 
                        held_out_classes=getattr(cfg, "held_out_classes", 0), max_classes=getattr(cfg, "max_classes", None),
                        images_per_class=getattr(cfg, "images_per_class", None),
                        held_out_valid_classes=getattr(cfg, "held_out_valid_classes", 0))
+
+# %% ../nbs/02_data.ipynb #d6e54239
+def sample_pictures(index: pd.DataFrame, # rows of `build_index`
+                    part: str,           # official split: "train" or "val"
+                    n: int,              # pictures
+                    seed: int = 0,
+                   ) -> list[Path]:
+    "`n` random pictures of the official `part`, the same ones for the same seed"
+    import random
+    return [Path(p) for p in random.Random(seed).sample(sorted(index.loc[index["official_split"] == part, "path"]), n)]
+
+# %% ../nbs/02_data.ipynb #60005178
+CLASS_GROUPS = {"unseen_valid": "unseen validation classes", "unseen_test": "unseen test classes"}   # held-out splits
+
+def class_groups(split: pd.DataFrame, # rows of `split_index`
+                ) -> dict[str, str]:
+    "wnid -> the group of its class in `split`: seen classes, unseen test classes or unseen validation classes"
+    group = {w: name for s, name in CLASS_GROUPS.items() for w in split.loc[split["split"] == s, "wnid"]}
+    return group | {w: "seen classes" for w in split.loc[split["seen"], "wnid"]}
 
 # %% ../nbs/02_data.ipynb #b1a26799
 def cli_prepare(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from .core import TinymatchError, write_json, save_figure
 from .metrics import FAR_LEVELS
 from .model import METRICS_FILE
 from .matcher import (ImageMatcher, DECISION_RULES, calibrate_thresholds, resolve_model_dir,
-                               add_model_args, _pair_stats)
+                               add_model_args)
 
 # %% auto #0
 __all__ = ['OPEN_SET_GROUPS', 'OPEN_SET_METRICS', 'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'split_rows',
@@ -110,7 +110,7 @@ def evaluate_embeddings(embeddings: np.ndarray,       # (N, D) embeddings, compu
     from tinymatch import metrics as M
     seconds = dict(seconds or {})
     labels = np.asarray(labels)
-    stats = _timed(seconds, "pair_statistics", lambda: _pair_stats(embeddings, labels))
+    stats = _timed(seconds, "pair_statistics", lambda: M.pair_statistics(embeddings, labels))
     out = {"n_images": int(len(labels)), "n_pairs": int(len(labels) * (len(labels) - 1) // 2),
            "n_classes": int(len(np.unique(labels)))}
     out["auc"] = float(_timed(seconds, "auc", stats.auc))

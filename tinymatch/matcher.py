@@ -105,18 +105,14 @@ def predict(self: ImageMatcher,
     return score, (None if t is None else bool(score >= t))
 
 # %% ../nbs/11_matcher.ipynb #3c039993
-def _pair_stats(embeddings, labels):
-    "`metrics.pair_statistics`: its thresholds are L2 distances, ours are scores = -distance"
-    from tinymatch.metrics import pair_statistics
-    return pair_statistics(np.asarray(embeddings, "float32"), np.asarray(labels))
-
 def calibrate_thresholds(embeddings: np.ndarray, # (N, D) L2-normalised validation embeddings
                          labels: np.ndarray,     # (N,) class ids
                          far: float = 1e-3,      # target false-accept rate for the `far` rule
                          stats=None,             # a `metrics.PairStats` for these embeddings, if already computed
                         ) -> dict:
     "Thresholds on the score (negative L2 distance) for each decision rule, from all pairs of a split"
-    stats = stats if stats is not None else _pair_stats(embeddings, labels)
+    from tinymatch.metrics import pair_statistics   # its thresholds are L2 distances; ours are scores = -distance
+    stats = stats if stats is not None else pair_statistics(embeddings, labels)
     eer_value, eer_distance = stats.eer()
     f1_value, f1_distance = stats.best_f1_threshold()
     return {"eer": -eer_distance, "best_f1": -f1_distance, "far": -stats.threshold_at_far(far),

@@ -9,22 +9,81 @@ from pathlib import Path
 from .core import TinymatchError, write_json
 
 # %% auto #0
-__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'machine_info', 'package_versions', 'comparison', 'script_command',
-           'result_record', 'write_result', 'read_result', 'benchmark_parser']
+__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'machine_info', 'peak_rss_gb',
+           'available_memory_bytes', 'timed', 'latency_ms', 'interleaved_timings', 'package_versions', 'comparison',
+           'script_command', 'result_record', 'write_result', 'read_result', 'triplet_loss_comparisons',
+           'exact_auc_comparisons', 'pair_scoring_comparisons', 'hpt_trial_comparisons', 'extraction_comparisons',
+           'folder_embedding_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
+           'result_comparisons', 'benchmark_parser']
+
+# %% ../nbs/00a_records.ipynb #5e27fb80
+def load_average() -> list[float] | None:
+    "The 1, 5 and 15 minute load averages, rounded to 2 decimals (None where the platform has none)"
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 # %% ../nbs/00a_records.ipynb #r0000005
+def _meminfo_kb(field: str) -> int | None:
+    "One field of /proc/meminfo, in KiB (None where unknown)"
+    try:
+        with open("/proc/meminfo") as f: return next((int(l.split()[1]) for l in f if l.startswith(field + ":")), None)
+    except (OSError, ValueError, IndexError): return None
+
 def machine_info() -> dict:
     "Platform, Python, CPU model and count, memory and load average of this machine"
-    mem, cpu = None, platform.processor() or "unknown"
-    try:
-        with open("/proc/meminfo") as f: mem = round(int(f.readline().split()[1]) / 2**20, 1)
-    except (OSError, ValueError, IndexError): pass
+    kb, cpu = _meminfo_kb("MemTotal"), platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f: cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
     except OSError: pass
-    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return dict(platform=platform.platform(), python=platform.python_version(), processor=platform.machine(),
-                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=mem, load_average_1_5_15=load)
+                cpu_model=cpu, cpus=os.cpu_count(), memory_gb=None if kb is None else round(kb / 2**20, 1),
+                load_average_1_5_15=load_average())
+
+# %% ../nbs/00a_records.ipynb #e076402d
+def peak_rss_gb(digits: int = 2, # decimals kept
+               ) -> float:
+    "Peak resident memory of this process so far (max RSS), in GiB"
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, digits)   # Linux reports KiB
+
+# %% ../nbs/00a_records.ipynb #8f5158a5
+def available_memory_bytes() -> int:
+    "Memory available to new work (MemAvailable of /proc/meminfo), in bytes; 0 where unknown"
+    kb = _meminfo_kb("MemAvailable")
+    return 0 if kb is None else kb * 1024
+
+# %% ../nbs/00a_records.ipynb #b54ed61f
+def timed(fn, *args, **kwargs) -> tuple:
+    "`fn(*args, **kwargs)` and the wall seconds it took: `(result, seconds)`"
+    import time
+    t0 = time.perf_counter(); out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+# %% ../nbs/00a_records.ipynb #2ed8ac9c
+def latency_ms(fn,            # called once per item
+               items,         # e.g. queries, one at a time
+              ) -> dict:
+    "Median and 99th-percentile milliseconds of `fn(item)` over `items`, each call timed alone"
+    import time, numpy as np
+    t = []
+    for x in items:
+        t0 = time.perf_counter(); fn(x); t.append(time.perf_counter() - t0)
+    t = np.array(t) * 1000
+    return dict(median_ms=round(float(np.median(t)), 3), p99_ms=round(float(np.quantile(t, 0.99)), 3))
+
+# %% ../nbs/00a_records.ipynb #f2b8a103
+def interleaved_timings(calls: dict,            # name -> function of no argument
+                        repeats: dict,          # name -> timed calls (names missing: none)
+                        warm_up=None,           # names called once untimed first (default: all)
+                       ) -> dict:
+    "Seconds of each call, interleaved (A, B, A, B, ...) so all see the same load from other processes: name -> (times, last result)"
+    for name in (calls if warm_up is None else warm_up): calls[name]()
+    times, outs = {name: [] for name in calls}, {name: None for name in calls}
+    for r in range(max(repeats.values(), default=0)):
+        for name, fn in calls.items():
+            if r < repeats.get(name, 0):
+                outs[name], seconds = timed(fn)
+                times[name].append(seconds)
+    return {name: (times[name], outs[name]) for name in calls}
 
 # %% ../nbs/00a_records.ipynb #r0000008
 MANIFEST_PACKAGES = ("tensorflow-cpu", "tensorflow-addons", "tensorflow-hub", "numpy", "pandas", "optuna",
@@ -95,6 +154,102 @@ def read_result(name: str,                # the benchmark's name
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TinymatchError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict): raise TinymatchError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+# %% ../nbs/00a_records.ipynb #7acc024a
+def triplet_loss_comparisons(result: dict) -> list[dict]:
+    "tinymatch's triplet loss against tfa's (the seed's), and the multi-similarity loss against its loop, per batch size: median seconds"
+    return [comparison(f"semi-hard triplet loss, B={r['batch_size']}, forward+backward", r["fast_seconds"], r["tfa_seconds"],
+                       "s", goal=10 if r["batch_size"] == 256 else None)
+            for r in result["results"] if r.get("tfa_seconds")] + \
+           [comparison(f"multi-similarity loss, B={r['batch_size']}, value", r["ms_seconds"], r["ms_loop_seconds"], "s")
+            for r in result["results"] if r.get("ms_loop_seconds")]
+
+# %% ../nbs/00a_records.ipynb #0e3c2566
+def exact_auc_comparisons(result: dict) -> list[dict]:
+    "Exact AUC from the embeddings against sklearn's roc_auc_score on every pair's score (score time included)"
+    n, sk = result["data"]["n"], result["sklearn_roc_auc_score"]
+    scores_s = float(sk["note"].split("took ")[1].split(" s")[0]) if "took " in sk.get("note", "") else 0.0
+    return [comparison(f"exact AUC over all pairs, n={n:,}", result["tinymatch_pairwise_auc"]["seconds_median"],
+                       sk["seconds"] + scores_s, "s")]
+
+# %% ../nbs/00a_records.ipynb #68ba56df
+def pair_scoring_comparisons(result: dict) -> list[dict]:
+    "Pairs scored per second: embed once and score by matrix, against the seed's pair generator (two passes per pair)"
+    return [comparison(f"pair scoring, {result['setup']['images']} images at {result['setup']['image_size']} px",
+                       result["matrix"]["pairs_per_second"], result["generator"]["pairs_per_second"], "pairs/s",
+                       lower_is_better=False)]
+
+# %% ../nbs/00a_records.ipynb #c89d19d1
+def hpt_trial_comparisons(result: dict) -> list[dict]:
+    "One HPT trial on cached features against the same trial with the extractor in the loop (the seed's way)"
+    t = result["trial"]
+    return [comparison(f"one HPT trial, {t['config']['epochs']} epochs, {t['config']['n_train']:,} images at "
+                       f"{t['config']['image_size']} px", t["cached_features_trial_s"], t["extractor_in_loop_trial_s"],
+                       "s", goal=t.get("goal_speedup"))]
+
+# %% ../nbs/00a_records.ipynb #a6d6d80d
+def extraction_comparisons(result: dict) -> list[dict]:
+    "The tf.data pipeline feeding the extractor against the bare extractor on in-memory images, per size (steady images/s)"
+    default = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")    # TF's own default: oneDNN on
+    runs = [r for r in result["runs"] if r["onednn"] == default] or result["runs"][:1]
+    return [comparison(f"caching pipeline vs bare extractor, {row['image_size']} px",
+                       row["pipeline_steady_images_per_second"], row["bare_images_per_second"], "images/s",
+                       lower_is_better=False, goal=0.9)
+            for r in runs for row in r["results"]]
+
+# %% ../nbs/00a_records.ipynb #bcae4b89
+def folder_embedding_comparisons(result: dict) -> list[dict]:
+    "tinymatch embed vs the bare feature model, same run: images/s (goal: >= 0.9 of the bare rate)"
+    bare, ours = result["results"][0], result["results"][1]
+    return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
+                       bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
+
+# %% ../nbs/00a_records.ipynb #93b8238a
+def near_duplicates_comparisons(result: dict) -> list[dict]:
+    "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
+    ours, ph = result["results"][0], result["results"][1]
+    mean = lambda r: sum(r["recall"].values()) / len(r["recall"])
+    return [comparison(f"near-duplicate recall, mean of {len(ours['recall'])} transforms: dedup vs pHash", mean(ours), mean(ph),
+                       "recall", lower_is_better=False),
+            comparison("near-duplicate pair precision: dedup vs pHash", ours["pair_precision"], ph["pair_precision"],
+                       "precision", lower_is_better=False)]
+
+# %% ../nbs/00a_records.ipynb #0e229ef2
+def _dedup_scale_comparisons(result: dict) -> list[dict]:
+    "dedup_scale: ours vs the seed's exact dedup on a subset, IVF vs exact pair recall on sampled rows"
+    import re
+    full, seed, ours = result["results"][:3]
+    size = ours.get("size") or int(re.search(r"subset of ([\d,]+)", ours["what"]).group(1).replace(",", ""))
+    out = [comparison(f"dedup of {size:,} embeddings: FAISS + scipy vs the seed's exact way (numpy blocks + union-find)",
+                      ours["seconds"], seed["seconds"], "s")]
+    if full.get("pair_recall_vs_exact_subsample"):
+        out.append(comparison(f"dedup of {result['n']:,} embeddings, duplicate pairs of {full['exact_subsample_queries']:,} sampled rows: "
+                              "IVF (probed lists) vs exact range search", full["pair_recall_vs_exact_subsample"], 1.0, "recall",
+                              lower_is_better=False))
+    return out
+
+# %% ../nbs/00a_records.ipynb #f380f31e
+def index_scale_comparisons(result: dict) -> list[dict]:
+    "search_latency: IVF vs exact per-query latency at full size; dedup_scale: ours vs the seed's exact dedup, IVF vs exact pair recall"
+    r = result["results"]
+    if result["benchmark"] != "search_latency": return _dedup_scale_comparisons(result)
+    exact = next(x for x in r if x["size"] == result["n"] and x["index"].startswith("exact"))
+    ivf = next(x for x in r if x["size"] == result["n"] and x["index"].startswith("IVF"))
+    return [comparison(f"search latency per query, {result['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
+            for q in ("median", "p99")]
+
+# %% ../nbs/00a_records.ipynb #aca135aa
+COMPARISONS = {"triplet_loss": triplet_loss_comparisons, "exact_auc": exact_auc_comparisons, "pair_scoring": pair_scoring_comparisons,
+               "hpt_trial": hpt_trial_comparisons, "extraction": extraction_comparisons,
+               "folder_embedding": folder_embedding_comparisons, "near_duplicates": near_duplicates_comparisons,
+               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons}   # result file -> its comparisons
+
+def result_comparisons(result: dict, # a stored result (`read_result`)
+                      ) -> list[dict]:
+    "The comparisons of a stored result, restated from its own measurements"
+    name = result.get("benchmark")
+    if name not in COMPARISONS: raise TinymatchError(f"benchmark: expected one of {sorted(COMPARISONS)}, got {name!r}")
+    return COMPARISONS[name](result)
 
 # %% ../nbs/00a_records.ipynb #r0000029
 def benchmark_parser(doc: str,                  # the script's docstring: its first line describes the script

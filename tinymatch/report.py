@@ -15,14 +15,15 @@ from .records import machine_info, package_versions
 __all__ = ['REFERENCE_PROFILE', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
            'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'check_out_dir',
-           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption', 'readable',
-           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_results_dir',
-           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'resolution_table',
-           'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table', 'pair_scoring_text',
-           'index_summary_text', 'class_balance_text', 'training_summary_text', 'seed_loss_comparison', 'quality_table',
-           'conclusion_summary', 'manifest_tables', 'index_preview', 'extractor_text', 'hpt_trials_table',
-           'projector_text', 'comparison_sentence', 'open_set_summary', 'decision_table', 'archive_run',
-           'start_manifest', 'execute_profile', 'run_report', 'cli_report', 'write_readme']
+           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
+           'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
+           'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
+           'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
+           'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table', 'index_summary_text', 'class_balance_text',
+           'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
+           'index_preview', 'extractor_text', 'hpt_trials_table', 'projector_text', 'comparison_sentence',
+           'open_set_summary', 'decision_table', 'archive_run', 'start_manifest', 'execute_profile', 'run_report',
+           'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -174,6 +175,19 @@ def caption(text: str,              # one line saying what to look at; `code` an
     body = re.sub(r"`([^`]+)`", r"<code>\1</code>", body)
     body = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", body)
     display(HTML(f'<p class="tm-caption" data-alt="{html.escape((alt or text).strip(), quote=True)}">{body}</p>'))
+
+# %% ../nbs/14_report.ipynb #fbfa883e
+def show_figure(path: str | Path,         # a saved figure (PNG)
+                text: str,                # its caption: what to look at
+                alt: str | None = None,   # what the image shows (default: `text`)
+                note: str | None = None,  # observations computed from the data, shown under the caption (markdown)
+               ):
+    "Show a saved figure with its caption and, when given, the observations drawn from it"
+    from IPython.display import Image, Markdown, display
+    if not Path(path).is_file(): raise TinymatchError(f"{path}: figure not found; expected a saved PNG")
+    display(Image(filename=str(path)))
+    caption(text, alt)
+    if note: display(Markdown(note))
 
 # %% ../nbs/14_report.ipynb #892e156c
 def readable(table,             # a DataFrame about to be shown in the report
@@ -540,6 +554,40 @@ def pair_scoring_text(results_dir: str | Path | None = None, # holds pair_scorin
             f"**{b['matrix']['pairs_per_second']:,.0f} pairs/s**, {b['speedup_pairs_per_second']:,.0f} times faster. "
             f"Exact AUC over all {auc['pairs']:,} pairs of {auc['n']:,} embeddings: **{auc['seconds']:.1f} s**. "
             + benchmark_provenance_text(b))
+
+# %% ../nbs/14_report.ipynb #2fcf1703
+def dedup_scale_text(results_dir: str | Path | None = None, # holds dedup_scale.json and search_latency.json
+                    ) -> str:
+    "Markdown: wall time, peak memory and planted-pair recall of deduplicating a million embeddings, and the search latency"
+    folder = benchmark_results_dir(results_dir)
+    if not (folder / "dedup_scale.json").exists():
+        return "_benchmarks/results/dedup_scale.json not found: run `python benchmarks/index_scale.py`._"
+    b = _read_json(folder / "dedup_scale.json", "dedup scale benchmark")
+    r = b["results"][0]
+    text = (f"Deduplicating **{b['n']:,} embeddings** of {b['dim']} dimensions with {b['planted_pairs']:,} planted near-duplicate pairs "
+            f"took **{r['total_seconds']:.1f} s** ({r['index_build_seconds']:.1f} s to build the {r['index']} index, "
+            f"{r['pair_seconds']:.1f} s to find the pairs) at a peak of **{r['peak_rss_gb']:.2f} GB**, and grouped "
+            f"**{r['planted_pairs_grouped']:.2%}** of the planted pairs. " + benchmark_provenance_text(b))
+    if (folder / "search_latency.json").exists():
+        s = _read_json(folder / "search_latency.json", "search latency benchmark")
+        big = [x for x in s["results"] if x["size"] == s["n"]]
+        text += "\n\nSearch latency per query at that size: " + "; ".join(
+            f"{x['index']} **{x['median_ms']:.2f} ms** median, {x['p99_ms']:.2f} ms p99" for x in big) + "."
+    return text
+
+# %% ../nbs/14_report.ipynb #eaada38d
+def near_duplicate_table(results_dir: str | Path | None = None, # holds near_duplicates.json
+                        ):
+    "Recall per transform, pair precision and group sizes of each dedup method on planted copies of real pictures"
+    import pandas as pd
+    rows = _results_rows(benchmark_results_dir(results_dir) / "near_duplicates.json", "results of benchmarks/near_duplicates.py")
+    table = {}
+    for r in rows:
+        col = {f"recall: {t}": v for t, v in sorted(r.get("recall", {}).items())}
+        col.update({"pair precision": r.get("pair_precision"), "false pairs": r.get("false_pairs"),
+                    "groups": r.get("groups"), "largest group": r.get("largest_group")})
+        table[r["method"]] = col
+    return pd.DataFrame(table, dtype=object)   # counts stay whole numbers beside the rates
 
 # %% ../nbs/14_report.ipynb #c5bb11a7
 def index_summary_text(root: str | Path, # the dataset folder

@@ -22,8 +22,8 @@ from .matcher import ImageMatcher, resolve_matcher, add_model_args
 __all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'PAIR_BLOCK', 'folder_files',
            'build_index', 'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore',
            'descriptor_vectors', 'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs',
-           'duplicate_groups', 'calibrate_dedup', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html',
-           'embed_folder', 'cli_search', 'cli_dedup', 'cli_embed']
+           'duplicate_groups', 'calibrate_dedup', 'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery',
+           'thumbnail_uri', 'groups_html', 'results_html', 'embed_folder', 'cli_search', 'cli_dedup', 'cli_embed']
 
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
@@ -443,6 +443,61 @@ def calibrate_dedup(files: Sequence,       # training pictures (never the test s
         with atomic_write(out_dir / "mean.npy", "wb") as f: np.save(f, mean.astype(np.float32))
         write_json(out_dir / "calibration.json", cal)
     return cal
+
+# %% ../nbs/12_search.ipynb #1ab3504f
+def plant_copies(files: Sequence,      # pictures: the first `originals` get copies, the rest are distractors
+                 folder: str | Path,   # where the pictures and copies are written (files already there are kept)
+                 originals: int,       # pictures that get one copy per `COPY_TRANSFORMS` kind
+                ) -> dict[str, tuple[int, str]]:
+    "Copy `files` into `folder` with copies of the first `originals`; the truth: file -> (picture number, 'original' or kind)"
+    folder, truth = Path(folder), {}
+    for i, f in enumerate(map(Path, files)):
+        dst = folder / f.name
+        if not dst.exists(): dst.parent.mkdir(parents=True, exist_ok=True); dst.write_bytes(f.read_bytes())
+        truth[str(dst)] = (i, "original")
+        if i < originals:
+            for kind in COPY_TRANSFORMS:
+                out = folder / f"{f.stem}_copy_{kind}"
+                p = out.with_suffix(".jpg" if kind == "jpeg" else ".png")
+                if not p.exists(): p = write_copy(f, kind, out)
+                truth[str(p)] = (i, kind)
+    return truth
+
+# %% ../nbs/12_search.ipynb #567abb34
+def _copy_hits(groups, truth, key) -> dict[str, list[bool]]:
+    "For each copy in `truth`: whether one group holds it and its original, listed under `key(copy's kind, original's file)`"
+    where = {p: gi for gi, g in enumerate(groups) for p in g}
+    originals = {pid: p for p, (pid, kind) in truth.items() if kind == "original"}
+    hits = {}
+    for p, (pid, kind) in truth.items():
+        if kind == "original": continue
+        o = originals[pid]
+        hits.setdefault(key(kind, o), []).append(p in where and where.get(o) == where[p])
+    return hits
+
+# %% ../nbs/12_search.ipynb #9e8bd4e2
+def dedup_scores(groups: Sequence,   # groups of files a dedup returned
+                 truth: dict,        # `plant_copies`' truth
+                ) -> dict:
+    "Recall per transform (original-copy pairs grouped) and pair precision over all pairs inside groups"
+    tp = fp = 0
+    for g in groups:
+        ids = [truth[p][0] for p in g]
+        for a in range(len(ids)):
+            for b in range(a + 1, len(ids)): tp += ids[a] == ids[b]; fp += ids[a] != ids[b]
+    recall = _copy_hits(groups, truth, lambda kind, original: kind)
+    return dict(pair_precision=round(tp / max(tp + fp, 1), 4), true_pairs_found=tp, false_pairs=fp,
+                recall={k: round(float(np.mean(v)), 4) for k, v in sorted(recall.items())},
+                groups=len(groups), largest_group=max((len(g) for g in groups), default=0))
+
+# %% ../nbs/12_search.ipynb #c135aef1
+def recall_by_group(groups: Sequence,   # groups of files a dedup returned
+                    truth: dict,        # `plant_copies`' truth
+                    group_of_file: dict, # file name of an original -> its class group (e.g. from `data.class_groups`)
+                   ) -> dict:
+    "Share of original-copy pairs put in one group, by class group of the original"
+    hits = _copy_hits(groups, truth, lambda kind, original: group_of_file[Path(original).name])
+    return {g: dict(copies=len(v), recall=round(float(np.mean(v)), 4)) for g, v in sorted(hits.items())}
 
 # %% ../nbs/12_search.ipynb #171245d5
 class Gallery:
