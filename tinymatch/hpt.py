@@ -43,6 +43,7 @@ def open_storage(url: str,                # an Optuna storage URL
     if url.split(":", 1)[0].split("+")[0] in ("sqlite", "postgresql", "mysql", "oracle", "mssql"):
         import sqlalchemy
         kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)   # heartbeats: nothing for a user to act on
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3)   # Optuna 5's name of RetryFailedTrialCallback
         for attempt in range(6):   # workers starting together race to create the schema: the loser retries
             try:
