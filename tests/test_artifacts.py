@@ -20,5 +20,7 @@ def test_committed_tensorboard_export():
     assert set(meta["seen"]) == {"seen", "unseen"}
     emb = pd.read_csv(KEPT / "projector" / "embeddings.tsv", sep="\t", header=None)
     assert len(emb) == len(meta)
-    big = [f for f in KEPT.rglob("*") if f.is_file() and f.stat().st_size >= 5e6]
+    # The kept files stay small enough for git: the largest is the projector's TSV, 1,000 rows of the matcher's
+    # embedding (the head's output joined with the 1,280 raw features when raw_share_after_training > 0: ~9.5 MB)
+    big = [f for f in KEPT.rglob("*") if f.is_file() and f.stat().st_size >= 12e6]
     assert not big, big
