@@ -26,6 +26,7 @@ report: $(STAMP)
 	$(BIN)/tinymatch report --profile $(PROFILE)
 
 test: $(STAMP)
+	$(BIN)/ruff check tinymatch benchmarks tests report
 	$(BIN)/python -m pytest -q tests/test_sync.py
 	$(BIN)/nbdev_test --path nbs --n_workers 2
 	$(BIN)/python -m pytest -q tests --ignore=tests/test_sync.py

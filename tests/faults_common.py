@@ -1,5 +1,5 @@
 """Shared pieces of the fault-injection tests: a synthetic dataset with a tiny extractor, configs, waiting, killing."""
-import json, os, random, signal, subprocess, sys, time
+import os, random, signal, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +91,8 @@ def kill_when(proc, probe, timeout=180.0):
         try: return probe()
         except (OSError, ValueError, KeyError): return None
     seen = wait_for(look, timeout)
-    assert seen and seen != "exited", f"the process ended (rc {proc.returncode}) before the fault could be injected: {proc.stderr.read()[-1500:] if proc.stderr else ''}"
+    if not seen or seen == "exited":   # stderr is read only then: reading it from a running process would block
+        tail = proc.stderr.read()[-1500:] if proc.stderr else ""
+        raise AssertionError(f"the process ended (rc {proc.returncode}) before the fault could be injected: {tail}")
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
     return seen

@@ -6,7 +6,7 @@ epochs, trials, files) and its result equals an uninterrupted run's. The kill po
 TINYMATCH_FAULT_SEED (default 15) and are printed. A slow-down wrapper (`slowed`) only widens the window
 in which the kill lands; the kill itself is a real SIGKILL of the real command.
 """
-import hashlib, json, os, shutil, signal, subprocess, sys, time, zipfile
+import json, os, shutil, signal, subprocess, sys, time, zipfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -78,7 +78,8 @@ def test_kill_data_prepare(setup, tmp_path):
     rel = lambda df: df.assign(path=df["path"].str.split("tiny-imagenet-200/").str[-1]).reset_index(drop=True)
     pd.testing.assert_frame_equal(rel(got), rel(ref))
     leftovers = [p.name for p in (home / "data").iterdir() if p.name != "tiny-imagenet-200"]
-    assert all(n.startswith(".tiny-imagenet-200.") and n.endswith(".tmp") for n in leftovers), leftovers   # only an untrusted temporary (removed after an hour)
+    assert all(n.startswith(".tiny-imagenet-200.") and n.endswith(".tmp") for n in leftovers), leftovers
+    # (only an untrusted temporary is left; it is removed after an hour)
     marker = home / "data" / "tiny-imagenet-200" / ".tinymatch_prepared.json"
     before = marker.stat().st_mtime_ns
     run("data", "prepare", "--source", zpath, "--home", home, check=True)
@@ -145,7 +146,8 @@ def test_kill_train(setup, trained, tmp_path):
     at = RNG.randint(2, 20)
     model = setup["home"] / "models" / "killed"
     state = model / "checkpoints" / "state.json"
-    p = slowed("tinymatch.train:_write_history", 0.15, tmp_path / "mark", "train", "--config", cfg, "--home", setup["home"], "--source", setup["root"])
+    p = slowed("tinymatch.train:_write_history", 0.15, tmp_path / "mark", "train", "--config", cfg,
+               "--home", setup["home"], "--source", setup["root"])
     kill_when(p, lambda: json.loads(state.read_text())["epoch"] >= at)
     COUNTS["faults"] += 1
     before = json.loads(state.read_text())["history"]
@@ -173,7 +175,8 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     COUNTS["faults"] += 1
     assert not list((home / "galleries").glob("*/store.npz"))            # no half-written store
     killed_rerun = json.loads(run(*args, check=True).stdout)
-    ref = json.loads(run("search", query, "--gallery", folder, "--model", trained, "--home", tmp_path / "ref", "--json", "-k", 5, check=True).stdout)
+    ref = json.loads(run("search", query, "--gallery", folder, "--model", trained, "--home", tmp_path / "ref", "--json", "-k", 5,
+                         check=True).stdout)
     assert killed_rerun["results"] == ref["results"]
     counts = Gallery.open(folder, trained, home=home).update(progress=False)["search"]
     assert counts["embedded"] == 0 and counts["kept"] == 120, counts    # reused, not re-embedded
@@ -232,7 +235,8 @@ def test_kill_hpt(setup, tmp_path):
               and (k := tuple(sorted(t.params.items()))) in ref_values]
     assert shared, "no configuration in common with the uninterrupted study"
     for a, b in shared: assert abs(a - b) < 1e-6, (a, b)               # same configuration, same value
-    print(f"\nhpt killed with {len(finished)} trials finished; they were kept, {len(shared)} configurations equal the uninterrupted study's")
+    print(f"\nhpt killed with {len(finished)} trials finished; they were kept, "
+          f"{len(shared)} configurations equal the uninterrupted study's")
 
 
 # ---------------------------------------------------------------- report (and two runs at once)
@@ -250,7 +254,7 @@ def test_two_report_runs_at_once_one_killed(tmp_path):
     pa.wait()
     out_b = pb.communicate(timeout=600)
     assert pb.returncode == 0, out_b[1][-2000:]
-    r = run("report", "--profile", "smoke", "--home", a, *only, env={"TINYMATCH_HOME": str(a)}, check=True)
+    run("report", "--profile", "smoke", "--home", a, *only, env={"TINYMATCH_HOME": str(a)}, check=True)
     for home in (a, b):
         assert (home / "runs" / "smoke" / "report" / "tinymatch_report.html").stat().st_size > 10_000
     ta, tb = (pd.read_csv(h / "runs" / "smoke" / "figures" / "dataset" / "split_counts.csv") for h in (a, b))
