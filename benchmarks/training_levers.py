@@ -14,14 +14,15 @@ are chosen from this table; the share after training by `evaluation.choose_raw_f
 Writes <--out-dir>/training_levers.json (default benchmarks/results) in the one result schema (tinymatch.records).
 """
 from __future__ import annotations
-import fcntl, json, sys, time
+import json, sys, time
 from pathlib import Path
 
-from tinymatch.records import benchmark_parser, result_record
+from tinymatch.evaluation import BASE_LEVER, RAW_LEVER, lever_row, raw_share_choice
+from tinymatch.records import benchmark_parser, merge_result_rows, result_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LEVERS = {   # name -> overrides of the base config
-    "base (the tuned head)": {},
+    BASE_LEVER: {},
     "margin 0.3": {"margin": 0.3},
     "margin 1.0 (the study's)": {"margin": 1.0},
     "4 images per class, batch 256 (the study's)": {"samples_per_class": 4, "batch_size": 256},
@@ -32,6 +33,8 @@ LEVERS = {   # name -> overrides of the base config
     "multi-similarity loss": {"loss": "multi_similarity"},
 }
 POST_HOC_SHARES = (0.25, 0.5, 0.75, 0.9)   # raw-feature shares mixed into the base head after its training
+post_hoc_name = lambda w: f"base head + raw-feature share {w:g} after training"
+ROW_ORDER = sorted([BASE_LEVER, RAW_LEVER, *map(post_hoc_name, POST_HOC_SHARES)]) + list(LEVERS)[1:]   # as the report lists them
 
 
 def main(argv=None) -> int:
@@ -44,7 +47,7 @@ def main(argv=None) -> int:
     p.add_argument("--shard", default="0/1", help="i/n: this process measures levers i, i+n, ...")
     a = p.parse_args(argv)
     from tinymatch.config import load_experiment_config
-    from tinymatch.evaluation import group_metrics, head_embedder, mixed_embedder, choose_raw_feature_weight
+    from tinymatch.evaluation import group_metrics, head_embedder, mixed_embedder
     from tinymatch.features import l2_normalize
     from tinymatch.model import load_head
     from tinymatch.train import TrainingData, train, SUMMARY_FILE
@@ -55,7 +58,10 @@ def main(argv=None) -> int:
     index, features = data.index(base), data.features(base)
     shard, n_shards = map(int, a.shard.split("/"))
     results = Path(a.out_dir) / "training_levers.json"
-    done = {r["lever"] for r in _read(results).get("results", [])} if a.only is None and _same_base(base, results) else set()
+    stored = json.loads(results.read_text()) if results.exists() else {}
+    same_base = {k: v for k, v in stored.get("base_config", {}).items() if k != "experiment_name"} == \
+        {k: v for k, v in base.to_dict().items() if k != "experiment_name"}
+    done = {r["lever"] for r in stored.get("results", [])} if a.only is None and same_base else set()
     names = [n for n in (a.only or LEVERS) if n not in done]
     unknown = [n for n in names if n not in LEVERS]
     if unknown: p.error(f"--only: unknown lever(s) {unknown}; known: {list(LEVERS)}")
@@ -68,82 +74,28 @@ def main(argv=None) -> int:
         seconds = time.time() - t0
         summary = json.loads((model_dir / SUMMARY_FILE).read_text())
         learned = head_embedder(load_head(model_dir), features)
-        rows = [_row(name, LEVERS[name], seconds, summary, group_metrics(learned, index))]
+        rows = [lever_row(name, LEVERS[name], seconds, summary, group_metrics(learned, index))]
         if not LEVERS[name]:   # the base head: its raw features alone, and mixed in after training
-            rows.append(_row("raw extractor features (no head)", {}, 0.0, None, group_metrics(raw_embed, index)))
-            rows += [_row(_post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
-                          group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in POST_HOC_SHARES]
+            rows.append(lever_row(RAW_LEVER, {}, 0.0, None, group_metrics(raw_embed, index)))
+            rows += [lever_row(post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
+                               group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in POST_HOC_SHARES]
         for r in rows: print(json.dumps(r), flush=True)
-        _merge(results, rows, result_record("training_levers", dict(
+        merge_result_rows(results, rows, result_record("training_levers", dict(
             splits={"seen validation": "valid", "unseen validation": "unseen_valid"},
-            base_config=base.to_dict(), epochs=a.epochs, patience=a.patience)))
-    result = _read(results)
+            base_config=base.to_dict(), epochs=a.epochs, patience=a.patience)), order=ROW_ORDER)
+    result = json.loads(results.read_text()) if results.exists() else {}
     by_name = {r["lever"]: r for r in result.get("results", [])}
     base_dir = Path(data.home or "") / "models" / "levers-0"
-    missing = [w for w in POST_HOC_SHARES if _post_hoc_name(w) not in by_name]
-    if shard == 0 and "base (the tuned head)" in by_name and missing and (base_dir / "head.keras").exists():
+    missing = [w for w in POST_HOC_SHARES if post_hoc_name(w) not in by_name]
+    if shard == 0 and BASE_LEVER in by_name and missing and (base_dir / "head.keras").exists():
         learned = head_embedder(load_head(base_dir), features)   # more shares of the measured base head, no training
-        _merge(results, [_row(_post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
-                              group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in missing], {})
-        result = _read(results); by_name = {r["lever"]: r for r in result["results"]}
-    if "raw extractor features (no head)" in by_name:
-        raw = _groups(by_name["raw extractor features (no head)"])
-        candidates = {0.0: _groups(by_name["base (the tuned head)"])}
-        for r in result["results"]:
-            w = r["overrides"].get("raw_share_after_training")
-            if w is not None: candidates[float(w)] = _groups(r)
-        choice = {**choose_raw_feature_weight(candidates, raw), "candidates": sorted(candidates)}
-        _merge(results, [], {"raw_share_after_training_choice": choice})
+        result = merge_result_rows(results, [lever_row(post_hoc_name(w), {"raw_share_after_training": w}, 0.0, None,
+                                                       group_metrics(mixed_embedder(raw_embed, learned, w), index)) for w in missing],
+                                   {}, order=ROW_ORDER)
+    choice = raw_share_choice(result.get("results", []))
+    if choice: merge_result_rows(results, [], {"raw_share_after_training_choice": choice}, order=ROW_ORDER)
     print(f"wrote {results}")
     return 0
-
-
-def _row(name, overrides, seconds, summary, metrics) -> dict:
-    "One lever: change, cost, training summary and every group's metrics flattened (seen/unseen validation)"
-    row = dict(lever=name, overrides=overrides, seconds=round(seconds, 1),
-               epochs_run=None if summary is None else summary.get("epochs_run"),
-               best_epoch=None if summary is None else summary.get("best_epoch"),
-               best_val_loss=None if summary is None else summary.get("best_val_loss"))
-    for group, m in metrics.items():
-        row.update({f"{group} {k}": round(v, 4) for k, v in m.items()})
-    return row
-
-
-def _post_hoc_name(w: float) -> str: return f"base head + raw-feature share {w:g} after training"
-
-
-def _groups(row) -> dict:
-    "Back from a flattened row to {group: {metric: value}}"
-    out = {}
-    for k, v in row.items():
-        for g in ("seen validation", "unseen validation"):
-            if k.startswith(g + " "): out.setdefault(g, {})[k[len(g) + 1:]] = v
-    return out
-
-
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _same_base(base, results: Path) -> bool:
-    "Whether the stored results were measured from this base config (else they are all measured again)"
-    stored = _read(results).get("base_config")
-    return stored is not None and {k: v for k, v in stored.items() if k != "experiment_name"} == \
-        {k: v for k, v in base.to_dict().items() if k != "experiment_name"}
-
-
-def _merge(results: Path, rows: list, fields: dict) -> None:
-    "Add or replace `rows` (by lever name) and `fields` in the results file, under a lock (shards run in parallel)"
-    from tinymatch.core import write_json
-    results.parent.mkdir(parents=True, exist_ok=True)
-    with open(results.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        result = _read(results)
-        if "base_config" in fields and result.get("base_config") not in (None, fields["base_config"]): result = {}
-        kept = [r for r in result.get("results", []) if r["lever"] not in {x["lever"] for x in rows}]
-        order = {n: i for i, n in enumerate(LEVERS)}
-        merged = sorted(kept + rows, key=lambda r: (order.get(r["lever"], order.get("base (the tuned head)", 0)), r["lever"]))
-        write_json(results, {**result, **fields, "results": merged})
 
 
 if __name__ == "__main__":

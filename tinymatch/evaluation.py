@@ -20,10 +20,11 @@ from .matcher import (ImageMatcher, DECISION_RULES, calibrate_thresholds, resolv
                                add_model_args)
 
 # %% auto #0
-__all__ = ['OPEN_SET_GROUPS', 'OPEN_SET_METRICS', 'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'split_rows',
-           'embed_rows', 'Evaluation', 'evaluate_embeddings', 'cached_features', 'evaluate', 'extractor_features',
-           'difference_verdict', 'OpenSetResult', 'open_set_evaluation', 'results_table', 'record_metrics',
-           'compare_losses', 'group_metrics', 'head_embedder', 'mixed_embedder', 'choose_raw_feature_weight',
+__all__ = ['OPEN_SET_GROUPS', 'OPEN_SET_METRICS', 'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'LEVER_GROUPS',
+           'RAW_LEVER', 'BASE_LEVER', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
+           'cached_features', 'evaluate', 'extractor_features', 'difference_verdict', 'OpenSetResult',
+           'open_set_evaluation', 'results_table', 'record_metrics', 'compare_losses', 'group_metrics', 'head_embedder',
+           'mixed_embedder', 'choose_raw_feature_weight', 'lever_row', 'lever_groups', 'raw_share_choice',
            'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example',
            'plot_prediction_example', 'EvaluationRun', 'evaluate_model', 'cli_evaluate']
 
@@ -396,6 +397,47 @@ def choose_raw_feature_weight(candidates: dict, # weight -> `group_metrics` resu
                                     "and MAP@R at least the raw features'"}
     w = max(candidates, key=lambda w: candidates[w][unseen]["map_at_r"])
     return {"weight": w, "why": "no weight kept every unseen-validation metric at the raw features' level: best unseen-validation MAP@R"}
+
+# %% ../nbs/11a_evaluation.ipynb #62db3cfb
+LEVER_GROUPS = ("seen validation", "unseen validation")   # the only data a lever is judged on
+
+def lever_row(name: str,              # the lever, as the report's table names it
+              overrides: dict,        # its changes to the base config
+              seconds: float,         # its training cost (0 for a change made after training)
+              summary: dict | None,   # the training summary (epochs_run, best_epoch, best_val_loss); None without training
+              metrics: dict,          # `group_metrics` of its embedding
+             ) -> dict:
+    "One lever as a flat row: change, cost, training summary and every group's metrics, rounded to 4 digits"
+    summary = summary or {}
+    row = dict(lever=name, overrides=overrides, seconds=round(seconds, 1), epochs_run=summary.get("epochs_run"),
+               best_epoch=summary.get("best_epoch"), best_val_loss=summary.get("best_val_loss"))
+    for group, m in metrics.items(): row.update({f"{group} {k}": round(v, 4) for k, v in m.items()})
+    return row
+
+# %% ../nbs/11a_evaluation.ipynb #e491290c
+def lever_groups(row: dict, # a row from `lever_row`
+                ) -> dict:
+    "The row's metrics back as {group: {metric: value}}"
+    out = {}
+    for k, v in row.items():
+        for g in LEVER_GROUPS:
+            if k.startswith(g + " "): out.setdefault(g, {})[k[len(g) + 1:]] = v
+    return out
+
+# %% ../nbs/11a_evaluation.ipynb #2be61dad
+RAW_LEVER = "raw extractor features (no head)"
+BASE_LEVER = "base (the tuned head)"
+
+def raw_share_choice(rows: list, # the levers' rows: the base head, the raw features, and shares mixed in after training
+                    ) -> dict | None:
+    "`choose_raw_feature_weight` over the base head (share 0) and every `raw_share_after_training` row; None before both are measured"
+    by_name = {r["lever"]: r for r in rows}
+    if RAW_LEVER not in by_name or BASE_LEVER not in by_name: return None
+    candidates = {0.0: lever_groups(by_name[BASE_LEVER])}
+    for r in rows:
+        w = r["overrides"].get("raw_share_after_training")
+        if w is not None: candidates[float(w)] = lever_groups(r)
+    return {**choose_raw_feature_weight(candidates, lever_groups(by_name[RAW_LEVER])), "candidates": sorted(candidates)}
 
 # %% ../nbs/11a_evaluation.ipynb #07296bb6
 def seed_spread(model_dirs: dict,                   # seed -> model folder (each trained with that seed, same split)

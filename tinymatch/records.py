@@ -14,7 +14,7 @@ __all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'm
            'script_command', 'result_record', 'write_result', 'read_result', 'triplet_loss_comparisons',
            'exact_auc_comparisons', 'pair_scoring_comparisons', 'hpt_trial_comparisons', 'extraction_comparisons',
            'folder_embedding_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
-           'result_comparisons', 'benchmark_parser']
+           'result_comparisons', 'merge_result_rows', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -250,6 +250,28 @@ def result_comparisons(result: dict, # a stored result (`read_result`)
     name = result.get("benchmark")
     if name not in COMPARISONS: raise TinymatchError(f"benchmark: expected one of {sorted(COMPARISONS)}, got {name!r}")
     return COMPARISONS[name](result)
+
+# %% ../nbs/00a_records.ipynb #5817e19d
+def merge_result_rows(path: str | Path,        # the results JSON (created if missing)
+                      rows: list,              # rows to add or replace
+                      fields: dict,            # top-level fields to set (a `base_config` different from the stored one starts afresh)
+                      key: str = "lever",      # the field that names a row
+                      order: list | tuple = (), # row names in the order to keep; others after them, by name
+                     ) -> dict:
+    "Add or replace `rows` (by `key`) and `fields` in a results file under a lock, so parallel shards do not lose rows"
+    import fcntl
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = json.loads(path.read_text()) if path.exists() else {}
+        if "base_config" in fields and result.get("base_config") not in (None, fields["base_config"]): result = {}
+        new = {r[key] for r in rows}
+        rank = {n: i for i, n in enumerate(order)}
+        merged = sorted([r for r in result.get("results", []) if r[key] not in new] + list(rows),
+                        key=lambda r: (rank.get(r[key], len(rank)), r[key]))
+        result = {**result, **fields, "results": merged}
+        write_json(path, result)
+    return result
 
 # %% ../nbs/00a_records.ipynb #r0000029
 def benchmark_parser(doc: str,                  # the script's docstring: its first line describes the script
