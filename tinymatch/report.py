@@ -587,7 +587,7 @@ def near_duplicate_table(results_dir: str | Path | None = None, # holds near_dup
         col.update({"pair precision": r.get("pair_precision"), "false pairs": r.get("false_pairs"),
                     "groups": r.get("groups"), "largest group": r.get("largest_group")})
         table[r["method"]] = col
-    return pd.DataFrame(table, dtype=object)   # counts stay whole numbers beside the rates
+    return pd.DataFrame({m: pd.Series(col, dtype=object) for m, col in table.items()})   # counts stay whole numbers beside the rates
 
 # %% ../nbs/14_report.ipynb #c5bb11a7
 def index_summary_text(root: str | Path, # the dataset folder
