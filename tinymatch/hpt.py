@@ -773,12 +773,8 @@ def time_study(hpt_cfg: HPTConfig,                # the study config
                 storage="default (reused by the report)" if storage is None else "temporary")
 
 # %% ../nbs/10_hpt.ipynb #f29ad516
-def time_study_if_cached(hpt_cfg: HPTConfig,                # the study config
-                         source: str | Path | None = None, # dataset source
-                         home: str | Path | None = None,   # run-time folder
-                         progress: bool = True,            # one line per finished trial
-                        ) -> dict:
-    "`time_study` when the whole dataset's features are cached in `home`, else a `skipped` entry saying why not"
+def time_study_if_cached(hpt_cfg: HPTConfig, source=None, home=None, progress: bool = True) -> dict:
+    "`time_study` (same arguments) when the whole dataset's features are cached in `home`, else a `skipped` entry saying why not"
     if full_cache_exists(hpt_cfg, source, home): return time_study(hpt_cfg, source, home, progress)
     b = hpt_cfg.base
     return dict(skipped=f"the full dataset's {b.feature_extractor}-{b.image_size} features are not cached in the default home yet")
