@@ -19,7 +19,7 @@ Writes <--out-dir>/extraction.json (default benchmarks/results) in the one resul
 dataset comes from --source or TINYMATCH_DATA, prepared into --home or TINYMATCH_HOME (default ~/.tinymatch).
 """
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 
 from tinymatch.records import benchmark_parser, extraction_comparisons, write_result
@@ -33,71 +33,19 @@ SAMPLE = "valid split (official-train images) of the seen classes of configs/hpt
 
 def child(args) -> dict:
     "Measure every size in this process (its TF_ENABLE_ONEDNN_OPTS is fixed at import)"
-    import numpy as np
     from tinymatch.core import quiet_tensorflow
     tf = quiet_tensorflow()
-    from tinymatch.extractors import get_extractor
-    from tinymatch.features import build_features, load_features, l2_normalize
-    from tinymatch.metrics import pairwise_auc, retrieval_metrics
-    from tinymatch.pipelines import image_dataset
-    from tinymatch.baselines import bare_images_per_second
-
     from tinymatch.config import load_hpt_config
     from tinymatch.data import load_dataset
+    from tinymatch.features import first_valid_per_class, time_extraction
     split = load_dataset(load_hpt_config(SPLIT_CONFIG).base, args.source, args.home, progress=False)
     # the first `per_class` validation images (by file name) of every training class of configs/hpt.yaml's split
-    val = split[split["split"] == "valid"].sort_values(["class_id", "path"])
-    subset = val.groupby("class_id", sort=True).head(args.per_class).reset_index(drop=True)
-    spec = get_extractor("efficientnet_lite0")
-    labels = subset["class_id"].to_numpy()
+    subset = first_valid_per_class(split, args.per_class)
     rows = []
     for size in args.sizes:
-        # bare: the same images decoded and resized once, then only the model, repeated
-        n_bare = min(len(subset), args.bare_images)
-        images = tf.concat(list(image_dataset(subset["path"][:n_bare], size, batch_size=args.batch_size)), 0)
-        batches = [images[i:i + args.batch_size] for i in range(0, n_bare, args.batch_size)]
-        model = spec.build(size)
-        forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-        for b in batches[:2]: forward(b).numpy()              # trace (all batches have one shape)
-        # the machine is shared: bare runs before and after the pipeline, and CPU time is reported too
-        bare_before = bare_images_per_second(forward, batches, args.bare_seconds / 2)
-        # pipeline: the feature cache, from files on disk to the memory-mapped array
-        with tempfile.TemporaryDirectory() as home:
-            c0 = time.process_time()
-            cache = build_features(subset, spec, size, home, batch_size=args.batch_size, chunk_size=512, progress=False)
-            pipeline_cpu = time.process_time() - c0
-            feats = load_features(subset, spec, size, home)
-        bare_after = bare_images_per_second(forward, batches, args.bare_seconds / 2)
-        bare = (bare_before[0] + bare_after[0]) / 2
-        bare_per_cpu = (bare_before[1] + bare_after[1]) / 2
-        emb = l2_normalize(feats)
-        ret = retrieval_metrics(emb, labels)
-        # test-time flip: the mean of the features of each image and of its mirror (a second pass)
-        t0 = time.perf_counter()
-        mirrored = np.concatenate([forward(tf.image.flip_left_right(b)).numpy()
-                                   for b in image_dataset(subset["path"], size, batch_size=args.batch_size)])
-        flip_seconds = time.perf_counter() - t0
-        emb_flip = l2_normalize(l2_normalize(feats) + l2_normalize(mirrored))
-        ret_flip = retrieval_metrics(emb_flip, labels)
-        row = dict(image_size=size, images=len(subset), bare_images_per_second=round(bare, 1),
-                   pipeline_steady_images_per_second=round(cache.steady_images_per_second, 1),
-                   pipeline_total_images_per_second=round(cache.computed / cache.seconds, 1),
-                   pipeline_seconds=round(cache.seconds, 2),
-                   ratio_pipeline_over_bare=round(cache.steady_images_per_second / bare, 3),
-                   ratio_total_over_bare=round(cache.computed / cache.seconds / bare, 3),
-                   bare_runs_images_per_second=[round(bare_before[0], 1), round(bare_after[0], 1)],
-                   bare_images_per_cpu_second=round(bare_per_cpu, 1),
-                   pipeline_images_per_cpu_second=round(cache.computed / pipeline_cpu, 1),
-                   cpu_ratio_pipeline_over_bare=round(cache.computed / pipeline_cpu / bare_per_cpu, 3),
-                   raw_pairwise_auc=round(float(pairwise_auc(emb, labels)), 4),
-                   raw_precision_at_1=round(float(ret["precision_at_1"]), 4),
-                   raw_map_at_r=round(float(ret["map_at_r"]), 4),
-                   flip_pass_seconds=round(flip_seconds, 2),
-                   raw_flip_pairwise_auc=round(float(pairwise_auc(emb_flip, labels)), 4),
-                   raw_flip_precision_at_1=round(float(ret_flip["precision_at_1"]), 4),
-                   raw_flip_map_at_r=round(float(ret_flip["map_at_r"]), 4))
-        print(json.dumps(row), file=sys.stderr, flush=True)
-        rows.append(row)
+        rows.append(time_extraction(subset, "efficientnet_lite0", size, batch_size=args.batch_size,
+                                    bare_images=args.bare_images, bare_seconds=args.bare_seconds))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return dict(onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"), tensorflow=tf.__version__,
                 load_average_1_5_15=os.getloadavg(), results=rows)
 

@@ -15,23 +15,12 @@ from tinymatch.records import (available_memory_bytes, benchmark_parser,
                                interleaved_timings, load_average, triplet_loss_comparisons, write_result)
 tf = quiet_tensorflow()
 import tensorflow_addons as tfa
-from tinymatch.losses import semi_hard_triplet_loss, multi_similarity_loss
+from tinymatch.losses import loss_gradient_step, multi_similarity_loss, semi_hard_triplet_loss
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 VERSIONS = {"tensorflow": tf.__version__, "tensorflow_addons": tfa.__version__, "numpy": np.__version__}   # added to `machine`
-
-
-def make_step(loss_fn):
-    "One traced forward + backward pass of `loss_fn` (margin 1.0): (labels, embeddings) -> (loss, gradient)"
-    @tf.function(reduce_retracing=True)
-    def step(labels, embeddings):
-        with tf.GradientTape() as tape:
-            tape.watch(embeddings)
-            loss = loss_fn(labels, embeddings, margin=1.0)
-        return loss, tape.gradient(loss, embeddings)
-    return step
 
 
 def main(argv=None) -> int:
@@ -44,8 +33,8 @@ def main(argv=None) -> int:
     batches = args.batches or ([64, 256] if args.quick else [64, 256, 1024])
     repeats = 3 if args.quick else args.repeats
     rng = np.random.default_rng(0)
-    fast_step, tfa_step = make_step(semi_hard_triplet_loss), make_step(tfa.losses.triplet_semihard_loss)
-    sort_step = make_step(functools.partial(semi_hard_triplet_loss, method="sort"))
+    fast_step, tfa_step = loss_gradient_step(semi_hard_triplet_loss), loss_gradient_step(tfa.losses.triplet_semihard_loss)
+    sort_step = loss_gradient_step(functools.partial(semi_hard_triplet_loss, method="sort"))
     rows = []
     for batch in batches:
         emb = rng.normal(size=(batch, args.dim)).astype("float32")
@@ -75,7 +64,8 @@ def main(argv=None) -> int:
                        max_abs_loss_diff=float(abs(fast_loss - tfa_loss)),
                        max_abs_grad_diff=float(np.abs(fast_grad - tfa_grad).max()))
         # multi-similarity loss: vectorised value (as the loop computes it) and forward + backward vs the loop reference
-        value, ms_step = tf.function(lambda y, e: multi_similarity_loss(y, e)), make_step(lambda y, e, margin: multi_similarity_loss(y, e))
+        value = tf.function(lambda y, e: multi_similarity_loss(y, e))
+        ms_step = loss_gradient_step(lambda y, e, margin: multi_similarity_loss(y, e))
         ms = interleaved_timings({"ms": lambda: float(value(labels_t, emb_t)), "ms_grad": run(ms_step),
                                   "ms_loop": lambda: ms_loss_loops(labels, emb)},
                                  {"ms": repeats, "ms_grad": repeats,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_features.ipynb #e53c8ff6
 from __future__ import annotations
-import argparse, hashlib, json, os, shutil, sys, time
+import argparse, hashlib, json, os, shutil, sys, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,7 +15,7 @@ from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
 
 # %% auto #0
 __all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'find_cache', 'build_features', 'load_features', 'l2_normalize',
-           'cli_features']
+           'first_valid_per_class', 'time_extraction', 'cli_features']
 
 # %% ../nbs/05_features.ipynb #6b7d1138
 def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
@@ -303,6 +303,92 @@ def l2_normalize(features: np.ndarray, # (n, d) array
     "Rows scaled to unit L2 norm (float32)"
     x = np.asarray(features, dtype=np.float32)
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
+
+# %% ../nbs/05_features.ipynb #8fb204cd
+def first_valid_per_class(split: pd.DataFrame, # rows of `split_index` (a `split` column)
+                          per_class: int,      # rows kept per class
+                         ) -> pd.DataFrame:
+    "The first `per_class` validation rows (by file name) of every class of `split`"
+    if per_class < 1: raise TinymatchError(f"per_class: expected a positive integer, got {per_class}")
+    val = split[split["split"] == "valid"].sort_values(["class_id", "path"])
+    return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
+
+# %% ../nbs/05_features.ipynb #b51eab33
+def _traced_forward(spec: ExtractorSpec, image_size: int, paths, batch_size: int) -> tuple:
+    "(the extractor at `image_size` as one traced function, the images of `paths` decoded and resized once, in batches)"
+    tf = quiet_tensorflow()
+    from tinymatch.pipelines import image_dataset
+    images = tf.concat(list(image_dataset(paths, image_size, batch_size=batch_size)), 0)
+    batches = [images[i:i + batch_size] for i in range(0, len(paths), batch_size)]
+    model = spec.build(image_size)
+    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    for b in batches[:2]: forward(b).numpy()              # trace (all batches have one shape)
+    return forward, batches
+
+# %% ../nbs/05_features.ipynb #8e4c43f2
+def _flip_pass(forward, paths, image_size: int, batch_size: int) -> tuple:
+    "(the features of every image's mirror, the seconds of that second pass)"
+    tf = quiet_tensorflow()
+    from tinymatch.pipelines import image_dataset
+    t0 = time.perf_counter()
+    mirrored = np.concatenate([forward(tf.image.flip_left_right(b)).numpy()
+                               for b in image_dataset(paths, image_size, batch_size=batch_size)])
+    return mirrored, time.perf_counter() - t0
+
+# %% ../nbs/05_features.ipynb #c6d66ec8
+def _pipeline_run(subset: pd.DataFrame, spec: ExtractorSpec, image_size: int, batch_size: int) -> tuple:
+    "(`build_features` of `subset` into a temporary home, its CPU seconds, the features it cached)"
+    with tempfile.TemporaryDirectory() as home:
+        c0 = time.process_time()
+        cache = build_features(subset, spec, image_size, home, batch_size=batch_size, chunk_size=512, progress=False)
+        cpu = time.process_time() - c0
+        return cache, cpu, load_features(subset, spec, image_size, home)
+
+# %% ../nbs/05_features.ipynb #7f8cdfb1
+def _throughput(cache: FeatureCache, pipeline_cpu: float, bare_before: tuple, bare_after: tuple) -> dict:
+    "Images/s of the pipeline (`cache`, `pipeline_cpu` CPU seconds) and of the bare model runs ((per second, per CPU second))"
+    bare, bare_per_cpu = (bare_before[0] + bare_after[0]) / 2, (bare_before[1] + bare_after[1]) / 2
+    return dict(bare_images_per_second=round(bare, 1),
+                pipeline_steady_images_per_second=round(cache.steady_images_per_second, 1),
+                pipeline_total_images_per_second=round(cache.computed / cache.seconds, 1),
+                pipeline_seconds=round(cache.seconds, 2),
+                ratio_pipeline_over_bare=round(cache.steady_images_per_second / bare, 3),
+                ratio_total_over_bare=round(cache.computed / cache.seconds / bare, 3),
+                bare_runs_images_per_second=[round(bare_before[0], 1), round(bare_after[0], 1)],
+                bare_images_per_cpu_second=round(bare_per_cpu, 1),
+                pipeline_images_per_cpu_second=round(cache.computed / pipeline_cpu, 1),
+                cpu_ratio_pipeline_over_bare=round(cache.computed / pipeline_cpu / bare_per_cpu, 3))
+
+# %% ../nbs/05_features.ipynb #9462c19e
+def _raw_quality(embeddings: np.ndarray, labels: np.ndarray, prefix: str) -> dict:
+    "`prefix`_pairwise_auc, _precision_at_1 and _map_at_r of L2-normalised `embeddings`, to 4 decimals"
+    from tinymatch.metrics import pairwise_auc, retrieval_metrics
+    ret = retrieval_metrics(embeddings, labels)
+    return {f"{prefix}_pairwise_auc": round(float(pairwise_auc(embeddings, labels)), 4),
+            f"{prefix}_precision_at_1": round(float(ret["precision_at_1"]), 4), f"{prefix}_map_at_r": round(float(ret["map_at_r"]), 4)}
+
+# %% ../nbs/05_features.ipynb #328b01fa
+def time_extraction(subset: pd.DataFrame,     # rows to extract (`path`, `class_id`)
+                    extractor,                # an extractor name, handle or `ExtractorSpec`
+                    image_size: int,          # square input size
+                    batch_size: int = 128,    # images per batch, both ways
+                    bare_images: int = 512,   # pre-decoded images cycled through the bare model
+                    bare_seconds: float = 10.0, # seconds of bare runs, half before and half after the pipeline
+                   ) -> dict:
+    "Images/s of the bare extractor and of the caching pipeline on `subset` at one size, and its raw features' quality"
+    from tinymatch.baselines import bare_images_per_second
+    spec, labels = get_extractor(extractor), subset["class_id"].to_numpy()
+    forward, batches = _traced_forward(spec, image_size, subset["path"][:min(len(subset), bare_images)], batch_size)
+    # the machine is shared: bare runs before and after the pipeline, and CPU time is reported too
+    bare_before = bare_images_per_second(forward, batches, bare_seconds / 2)
+    cache, pipeline_cpu, feats = _pipeline_run(subset, spec, image_size, batch_size)
+    bare_after = bare_images_per_second(forward, batches, bare_seconds / 2)
+    # test-time flip: the mean of the features of each image and of its mirror (a second pass)
+    mirrored, flip_seconds = _flip_pass(forward, subset["path"], image_size, batch_size)
+    emb_flip = l2_normalize(l2_normalize(feats) + l2_normalize(mirrored))
+    return dict(image_size=image_size, images=len(subset), **_throughput(cache, pipeline_cpu, bare_before, bare_after),
+                **_raw_quality(l2_normalize(feats), labels, "raw"), flip_pass_seconds=round(flip_seconds, 2),
+                **_raw_quality(emb_flip, labels, "raw_flip"))
 
 # %% ../nbs/05_features.ipynb #0239bb3a
 def cli_features(argv: list[str] | None = None) -> int:

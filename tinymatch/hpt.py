@@ -4,12 +4,15 @@
 
 # %% ../nbs/10_hpt.ipynb #2a07fc88
 from __future__ import annotations
-import argparse, json, logging, math, re, time, warnings
+import argparse, json, logging, math, os, re, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import TinymatchError, home_dir, save_figure
 from .config import ExperimentConfig, HPTConfig, load_hpt_config
+from .data import load_dataset
+from .features import find_cache
+from .records import hpt_trial_comparisons, package_versions
 from .train import TrainingData, fit_config, valid_map_at_r
 import optuna
 
@@ -19,7 +22,8 @@ __all__ = ['COUNTED', 'HPT_FIGURES', 'storage_url', 'open_storage', 'choices', '
            'epoch_cap_trials', 'SurplusTrial', 'make_objective', 'fail_orphan_trials', 'run_study', 'trials_table',
            'best_config', 'plot_hpt_figures', 'history_observation', 'intermediate_observation', 'choice_table',
            'slice_observation', 'parallel_observation', 'contour_observation', 'importance_observation',
-           'duration_observation', 'objective_agreement', 'hpt_observations', 'cli_hpt', 'run_parallel_study']
+           'duration_observation', 'objective_agreement', 'hpt_observations', 'cli_hpt', 'run_parallel_study',
+           'time_one_trial', 'full_cache_exists', 'time_study', 'time_study_if_cached', 'hpt_trial_record']
 
 # %% ../nbs/10_hpt.ipynb #078d6a54
 def storage_url(hpt_cfg: HPTConfig,          # the study config
@@ -690,3 +694,105 @@ def run_parallel_study(config_path: str | Path,         # the study's HPT YAML (
         raise
     wait_commands(children)
     return create_study(hpt_cfg, home, storage)
+
+# %% ../nbs/10_hpt.ipynb #5027777b
+def _seconds(f, *args, **kwargs) -> tuple:
+    "(`f(*args, **kwargs)`, the wall seconds it took)"
+    t0 = time.perf_counter(); out = f(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+# %% ../nbs/10_hpt.ipynb #904c97e2
+def _trial_speedups(fast, slow, fast_s: float, slow_s: float, cache_s: float) -> dict:
+    "Seconds and speed-ups of a trial on cached features (`fast`, a `FitResult`) over one with the extractor in the loop (`slow`)"
+    ft, st, steady = fast.history["time"], slow.history["time"], len(fast.history) > 1
+    return dict(cached_features_trial_s=round(fast_s, 3), extractor_in_loop_trial_s=round(slow_s, 3),
+                speedup=round(slow_s / fast_s, 1), goal_speedup=50, meets_goal=bool(slow_s / fast_s >= 50),
+                steady_epoch_speedup=round(float(np.median(st[1:]) / np.median(ft[1:])), 1) if steady else None,
+                first_epoch_overhead_s=round(float(ft.iloc[0] - np.median(ft[1:])), 2) if steady else None,
+                one_time_feature_cache_s=round(cache_s, 2), speedup_including_cache_build=round(slow_s / (fast_s + cache_s), 2))
+
+# %% ../nbs/10_hpt.ipynb #093481d1
+_TRIAL_NOTE = ("Both paths train the same head from the same seed on the same class-balanced batches; the trial times "
+               "exclude the one-time feature cache build (reported separately) and the extractor's construction. The cached "
+               "path's first epoch includes tracing the training step (first_epoch_overhead_s), a fixed cost per trial.")
+
+def _trial_setup(cfg: ExperimentConfig, n_train: int, n_valid: int, feature_dim: int, index_rows: int) -> dict:
+    "The `config` entry of a trial timing: the sizes and the fields of `cfg` it ran with"
+    return dict(classes=cfg.max_classes, images_per_class=cfg.images_per_class, n_train=n_train, n_valid=n_valid,
+                epochs=cfg.epochs, batch_size=cfg.batch_size, samples_per_class=cfg.samples_per_class,
+                extractor=cfg.feature_extractor, image_size=cfg.image_size, embedding_dim=cfg.embedding_dim,
+                intermediate_ff_block_units=cfg.intermediate_ff_block_units, dropout=cfg.dropout,
+                feature_dim=feature_dim, index_rows=index_rows)
+
+# %% ../nbs/10_hpt.ipynb #7cb246ea
+def time_one_trial(cfg: ExperimentConfig,         # the trial's config (no early stop, so both paths run every epoch)
+                   source: str | Path | None = None, # dataset source
+                   home: str | Path | None = None,   # run-time folder (its feature cache is built if missing)
+                  ) -> dict:
+    "Time one trial of `cfg` on cached features and the same trial with the frozen extractor in the loop (the seed's way)"
+    index = load_dataset(cfg, source=source, home=home, progress=False)
+    index = index[index["split"] != "test"].reset_index(drop=True)    # a trial never touches the test rows
+    data = TrainingData(home, source, index=index, progress=False)
+    n_train, n_valid = len(data.rows(cfg, "train")), len(data.rows(cfg, "valid"))
+    _, extractor_build_s = _seconds(data.extractor, cfg)
+    feats, cache_s = _seconds(data.features, cfg)     # one-time cost
+    (_, _, fast, _), fast_s = _seconds(fit_config, cfg, data, through_extractor=False)
+    (_, _, slow, _), slow_s = _seconds(fit_config, cfg, data, through_extractor=True)
+    return dict(config=_trial_setup(cfg, n_train, n_valid, int(feats.shape[1]), len(index)),
+                **_trial_speedups(fast, slow, fast_s, slow_s, cache_s), extractor_build_s=round(extractor_build_s, 2),
+                per_epoch_s=dict(cached=[round(t, 3) for t in fast.history["time"]], in_loop=[round(t, 3) for t in slow.history["time"]]),
+                val_loss=dict(cached=[round(v, 5) for v in fast.history["val_loss"]],
+                              in_loop=[round(v, 5) for v in slow.history["val_loss"]]),
+                note=_TRIAL_NOTE)
+
+# %% ../nbs/10_hpt.ipynb #0c4322aa
+def full_cache_exists(hpt_cfg: HPTConfig,                # the study config (its base names the extractor and size)
+                      source: str | Path | None = None, # dataset source
+                      home: str | Path | None = None,   # run-time folder
+                     ) -> bool:
+    "Whether `home` already holds complete features of the whole dataset for the study's extractor and image size"
+    try: index = load_dataset(hpt_cfg.base, source=source, home=home, progress=False)
+    except (TinymatchError, OSError) as e:
+        print(f"full dataset not available: {e}"); return False
+    return find_cache(index, hpt_cfg.base.feature_extractor, hpt_cfg.base.image_size, home) is not None
+
+# %% ../nbs/10_hpt.ipynb #ca359784
+def time_study(hpt_cfg: HPTConfig,                # the study config
+               source: str | Path | None = None, # dataset source
+               home: str | Path | None = None,   # run-time folder
+               progress: bool = True,            # one line per finished trial
+              ) -> dict:
+    "Time a fresh run of the study: in its own storage if it does not exist yet (a report then reuses it), else in a temporary one"
+    existing = count_trials(create_study(hpt_cfg, home))
+    storage = None if existing == 0 else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    study, total = _seconds(run_study, hpt_cfg, home=home, source=source, storage=storage, progress=progress)
+    states = [t.state.name for t in study.trials]
+    return dict(n_trials=hpt_cfg.n_trials, seconds=round(total, 1), minutes=round(total / 60, 2), goal_minutes=30,
+                meets_goal=bool(total < 1800), complete=states.count("COMPLETE"), pruned=states.count("PRUNED"),
+                failed=states.count("FAIL"), best_value=study.best_value, best_params=study.best_trial.params,
+                storage="default (reused by the report)" if storage is None else "temporary")
+
+# %% ../nbs/10_hpt.ipynb #f29ad516
+def time_study_if_cached(hpt_cfg: HPTConfig, source=None, home=None, progress: bool = True) -> dict:
+    "`time_study` (same arguments) when the whole dataset's features are cached in `home`, else a `skipped` entry saying why not"
+    if full_cache_exists(hpt_cfg, source, home): return time_study(hpt_cfg, source, home, progress)
+    b = hpt_cfg.base
+    return dict(skipped=f"the full dataset's {b.feature_extractor}-{b.image_size} features are not cached in the default home yet")
+
+# %% ../nbs/10_hpt.ipynb #74a78b0f
+def hpt_trial_record(cfg: ExperimentConfig,              # the trial to time (see `time_one_trial`)
+                     hpt_cfg: HPTConfig,                 # the study to time if its features are cached
+                     source: str | Path | None = None,   # dataset source
+                     home: str | Path | None = None,     # run-time folder of the trial
+                     study_home: str | Path | None = None, # run-time folder of the study (default: the default home)
+                     quick: bool = False,                # a quick check of the benchmark (recorded)
+                     skip_study: str | None = None,      # why the study is not timed (None: time it if cached)
+                     progress: bool = True,              # one line per finished trial of the study
+                    ) -> dict:
+    "The `hpt_trial` benchmark record: one trial timed both ways, the study's time (or why not), load and comparisons"
+    out = dict(quick=quick, packages=package_versions(), load_average=os.getloadavg())
+    out["trial"] = time_one_trial(cfg, source, home)
+    out["study"] = dict(skipped=skip_study) if skip_study else time_study_if_cached(hpt_cfg, source, study_home, progress)
+    out["load_average_end"] = os.getloadavg()
+    out["comparisons"] = hpt_trial_comparisons(out)
+    return out

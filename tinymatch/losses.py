@@ -12,8 +12,8 @@ import tensorflow as tf
 
 # %% auto #0
 __all__ = ['MASKING_MAX_POSITIVES', 'TRIPLET_LOSSES', 'LOSSES', 'LOSS_TITLES', 'pairwise_l2_distances', 'semi_hard_triplet_loss',
-           'TripletSemiHardLossFast', 'get_triplet_loss', 'multi_similarity_loss', 'MultiSimilarityLoss', 'get_loss',
-           'triplet_kind', 'plot_triplet_regions']
+           'loss_gradient_step', 'TripletSemiHardLossFast', 'get_triplet_loss', 'multi_similarity_loss',
+           'MultiSimilarityLoss', 'get_loss', 'triplet_kind', 'plot_triplet_regions']
 
 # %% ../nbs/06_losses.ipynb #6213bd38
 def pairwise_l2_distances(embeddings: tf.Tensor, # (B, D) float embeddings
@@ -115,6 +115,20 @@ def semi_hard_triplet_loss(labels: tf.Tensor,     # (B,) or (B, 1) class labels
     loss = tf.math.truediv(tf.math.reduce_sum(tf.math.maximum(loss_mat * valid, 0.0)),
                            tf.math.reduce_sum(tf.cast(is_positive, fdt)))
     return tf.cast(loss, in_dtype) if in_dtype != fdt else loss
+
+# %% ../nbs/06_losses.ipynb #3a1395a7
+def loss_gradient_step(loss_fn, # called as `loss_fn(labels, embeddings, margin=margin)`
+                       margin: float = 1.0, # the margin passed to `loss_fn`
+                      ):
+    "One traced forward + backward pass of `loss_fn`: (labels, embeddings) -> (loss, gradient wrt embeddings)"
+    if not callable(loss_fn): raise TinymatchError(f"loss_gradient_step: loss_fn must be callable, got {type(loss_fn).__name__}")
+    @tf.function(reduce_retracing=True)
+    def step(labels, embeddings):
+        with tf.GradientTape() as tape:
+            tape.watch(embeddings)
+            loss = loss_fn(labels, embeddings, margin=margin)
+        return loss, tape.gradient(loss, embeddings)
+    return step
 
 # %% ../nbs/06_losses.ipynb #de715e71
 @tf.keras.utils.register_keras_serializable(package="tinymatch")
