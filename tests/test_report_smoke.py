@@ -56,7 +56,7 @@ def _markdown_outputs(notebook, marker: str) -> list:
 
 def test_hpt_observations_computed(smoke_run):
     executed = nbformat.read(smoke_run["home"] / "runs" / "smoke" / "03_hpt.ipynb", 4)
-    observations = _markdown_outputs(executed, 'display(Markdown(observations["')
+    observations = _markdown_outputs(executed, 'note=observations["')              # show_figure(..., note=...)
     assert len(observations) == 7, observations                    # one after each of the seven figures
     assert all(o.strip() for o in observations), observations
     page = html_lib.unescape(re.sub("<[^>]+>", "", smoke_run["html"].read_text()))     # the report's text
