@@ -18,7 +18,7 @@ import json, sys, time
 from pathlib import Path
 
 from tinymatch.evaluation import BASE_LEVER, RAW_LEVER, lever_row, raw_share_choice
-from tinymatch.records import benchmark_parser, merge_result_rows, result_record
+from tinymatch.records import benchmark_parser, measured_rows, merge_result_rows, result_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LEVERS = {   # name -> overrides of the base config
@@ -58,10 +58,7 @@ def main(argv=None) -> int:
     index, features = data.index(base), data.features(base)
     shard, n_shards = map(int, a.shard.split("/"))
     results = Path(a.out_dir) / "training_levers.json"
-    stored = json.loads(results.read_text()) if results.exists() else {}
-    same_base = {k: v for k, v in stored.get("base_config", {}).items() if k != "experiment_name"} == \
-        {k: v for k, v in base.to_dict().items() if k != "experiment_name"}
-    done = {r["lever"] for r in stored.get("results", [])} if a.only is None and same_base else set()
+    done = measured_rows(results, base.to_dict()) if a.only is None else set()
     names = [n for n in (a.only or LEVERS) if n not in done]
     unknown = [n for n in names if n not in LEVERS]
     if unknown: p.error(f"--only: unknown lever(s) {unknown}; known: {list(LEVERS)}")

@@ -14,7 +14,7 @@ __all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'm
            'script_command', 'result_record', 'write_result', 'read_result', 'triplet_loss_comparisons',
            'exact_auc_comparisons', 'pair_scoring_comparisons', 'hpt_trial_comparisons', 'extraction_comparisons',
            'folder_embedding_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
-           'result_comparisons', 'merge_result_rows', 'benchmark_parser']
+           'result_comparisons', 'merge_result_rows', 'measured_rows', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -272,6 +272,17 @@ def merge_result_rows(path: str | Path,        # the results JSON (created if mi
         result = {**result, **fields, "results": merged}
         write_json(path, result)
     return result
+
+# %% ../nbs/00a_records.ipynb #1260bd3f
+def measured_rows(path: str | Path,  # the results JSON (may not exist yet)
+                  base_config: dict, # the configuration this run measures from
+                  key: str = "lever",
+                 ) -> set:
+    "Names of the rows already measured from the same base configuration (its experiment name aside): what a rerun may skip"
+    stored = json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    same = lambda cfg: {k: v for k, v in cfg.items() if k != "experiment_name"}
+    if same(stored.get("base_config") or {}) != same(base_config): return set()
+    return {r[key] for r in stored.get("results", [])}
 
 # %% ../nbs/00a_records.ipynb #r0000029
 def benchmark_parser(doc: str,                  # the script's docstring: its first line describes the script
