@@ -142,6 +142,7 @@ def cached_features(matcher: ImageMatcher,           # matcher loaded from a mod
     if matcher.model_dir is None or not (Path(matcher.model_dir) / "config.yaml").exists(): return None
     from tinymatch.features import load_features
     cfg = _model_config(matcher)
+    if cfg.fine_tune_blocks: return None   # fine-tuned: the frozen extractor's features do not describe its model
     try: return load_features(index, cfg.feature_extractor, cfg.image_size, home=home)
     except TinymatchError: return None
 
