@@ -21,12 +21,12 @@ from .matcher import (ImageMatcher, DECISION_RULES, calibrate_thresholds, resolv
 
 # %% auto #0
 __all__ = ['OPEN_SET_GROUPS', 'OPEN_SET_METRICS', 'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'LEVER_GROUPS',
-           'RAW_LEVER', 'BASE_LEVER', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
+           'RAW_LEVER', 'BASE_LEVER', 'LEVER_SPLITS', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
            'cached_features', 'evaluate', 'extractor_features', 'difference_verdict', 'OpenSetResult',
            'open_set_evaluation', 'results_table', 'record_metrics', 'compare_losses', 'group_metrics', 'head_embedder',
            'mixed_embedder', 'choose_raw_feature_weight', 'lever_row', 'lever_groups', 'raw_share_choice',
-           'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example',
-           'plot_prediction_example', 'EvaluationRun', 'evaluate_model', 'cli_evaluate']
+           'validation_index', 'trained_embedder', 'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve',
+           'find_prediction_example', 'plot_prediction_example', 'EvaluationRun', 'evaluate_model', 'cli_evaluate']
 
 # %% ../nbs/11a_evaluation.ipynb #c9dfb7cd
 def split_rows(index: pd.DataFrame, # dataset index with a `split` column
@@ -439,6 +439,33 @@ def raw_share_choice(rows: list, # the levers' rows: the base head, the raw feat
         w = r["overrides"].get("raw_share_after_training")
         if w is not None: candidates[float(w)] = lever_groups(r)
     return {**choose_raw_feature_weight(candidates, lever_groups(by_name[RAW_LEVER])), "candidates": sorted(candidates)}
+
+# %% ../nbs/11a_evaluation.ipynb #fb47615f
+LEVER_SPLITS = ("train", "valid", "unseen_valid")   # the only rows a lever is trained or judged on
+
+def validation_index(index: pd.DataFrame, # a split index (`data.load_dataset`)
+                    ) -> pd.DataFrame:
+    "The rows of `index` a lever may see (train, valid, unseen_valid): no test and no unseen-test row"
+    if "split" not in index.columns: raise TinymatchError("index: expected a `split` column (use data.load_dataset)")
+    return index[index["split"].isin(LEVER_SPLITS)].reset_index(drop=True)
+
+# %% ../nbs/11a_evaluation.ipynb #27d59532
+def trained_embedder(model_dir: str | Path,            # a model folder written by `train`
+                     index: pd.DataFrame,              # dataset index (column `path`)
+                     features: np.ndarray | None = None, # the frozen extractor's features aligned to `index` (cache)
+                     batch_size: int = 256,            # images or feature rows per forward pass
+                    ):
+    "index rows -> the model's embeddings: its head on `features` (frozen extractor), else its images through the saved FeatureModel"
+    from tinymatch.config import load_experiment_config
+    from tinymatch.model import CONFIG_FILE, load_feature_model, load_head
+    cfg = load_experiment_config(Path(model_dir) / CONFIG_FILE)
+    if features is not None and not cfg.fine_tune_blocks: return head_embedder(load_head(model_dir), features, batch_size)
+    from tinymatch.pipelines import image_dataset
+    model, paths = load_feature_model(model_dir), index["path"].to_numpy()
+    def embed(rows):
+        if not len(rows): return np.zeros((0, model.output_shape[-1]), "float32")
+        return np.concatenate([model(b, training=False).numpy() for b in image_dataset(paths[rows].tolist(), cfg.image_size, batch_size=batch_size)])
+    return embed
 
 # %% ../nbs/11a_evaluation.ipynb #07296bb6
 def seed_spread(model_dirs: dict,                   # seed -> model folder (each trained with that seed, same split)
