@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
 from .config import ExperimentConfig, load_experiment_config
-from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head, feature_extractor
+from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head
 from .model import FEATURE_MODEL_DIR, CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
 # %% auto #0
@@ -427,6 +427,7 @@ def _final_model(cfg, model, head, through: bool, data: TrainingData):
     "The FeatureModel to save: the trained model itself, or the extractor plus the head (wrapped to keep a raw-feature share)"
     if cfg.raw_share_after_training > 0:   # the raw features keep a share of every distance (chosen on validation classes)
         head = with_raw_features(head, cfg.raw_share_after_training)
+        from tinymatch.model import feature_extractor
         extractor = feature_extractor(model) if through and cfg.fine_tune_blocks else data.extractor(cfg)
         return build_feature_model(cfg, head=head, extractor_model=extractor)
     return model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
