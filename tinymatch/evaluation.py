@@ -464,7 +464,8 @@ def trained_embedder(model_dir: str | Path,            # a model folder written 
     model, paths = load_feature_model(model_dir), index["path"].to_numpy()
     def embed(rows):
         if not len(rows): return np.zeros((0, model.output_shape[-1]), "float32")
-        return np.concatenate([model(b, training=False).numpy() for b in image_dataset(paths[rows].tolist(), cfg.image_size, batch_size=batch_size)])
+        batches = image_dataset(paths[rows].tolist(), cfg.image_size, batch_size=batch_size)
+        return np.concatenate([model(b, training=False).numpy() for b in batches])
     return embed
 
 # %% ../nbs/11a_evaluation.ipynb #07296bb6

@@ -125,7 +125,7 @@ def build_feature_model(cfg,                    # an `ExperimentConfig`
                         extractor_model: tf.keras.Model | None = None, # a built extractor (default: from the registry)
                         name: str = "feature_model", # model name
                        ) -> tf.keras.Model:
-    "Image (image_size, image_size, 3) float 0-255 -> [augmentation] -> extractor (frozen but its last `cfg.fine_tune_blocks` blocks) -> head -> embedding"
+    "Image (image_size, image_size, 3) float 0-255 -> [augmentation] -> extractor (frozen but `fine_tune_blocks`) -> head -> embedding"
     extractor = extractor_model if extractor_model is not None else _build_extractor(cfg)
     extractor.trainable = False
     if getattr(cfg, "fine_tune_blocks", 0): set_fine_tuning(extractor, cfg.fine_tune_blocks)

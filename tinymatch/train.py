@@ -179,7 +179,7 @@ def random_generators(model: tf.keras.Model, # any Keras model
 def optimizer_groups(cfg,                   # learning_rate, fine_tune_blocks, fine_tune_learning_rate
                      model: tf.keras.Model, # the model `fit` trains
                     ) -> dict:
-    "name -> (Adam, variables): `optimizer` for the head (everything but unfrozen extractor blocks), `extractor_optimizer` for those at `fine_tune_learning_rate`"
+    "name -> (Adam, variables): `optimizer` for the head (all but unfrozen extractor blocks), `extractor_optimizer` for those"
     inner = model.layers[-2] if getattr(cfg, "fine_tune_blocks", 0) and len(model.layers) > 1 else None
     extractor_ids = {id(v) for v in inner.trainable_variables} if isinstance(inner, tf.keras.Model) else set()
     rest = [v for v in model.trainable_variables if id(v) not in extractor_ids]
