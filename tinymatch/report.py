@@ -528,18 +528,27 @@ def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `re
     rows = _results_rows(benchmark_results_dir(results_dir) / f"{name}.json", f"results of benchmarks/{name}.py")
     return pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows])
 
+# %% ../nbs/14_report.ipynb #908b0147
+def _few_shot_cells(row: dict) -> dict:
+    "A levers row's unseen-validation N-way 1-shot accuracy and its 95% interval as table cells (none when not measured)"
+    acc = row.get("unseen validation few_shot_accuracy")
+    if acc is None: return {}
+    n, lo, hi = (row.get(f"unseen validation few_shot_{k}") for k in ("n_way", "lo", "hi"))
+    return {f"unseen {n}-way 1-shot": acc, "1-shot 95% interval": f"{lo:.3f} to {hi:.3f}"}
+
 # %% ../nbs/14_report.ipynb #74321013
 LEVER_METRICS = {"auc": "AUC", "precision_at_1": "P@1", "map_at_r": "MAP@R"}
 
-def levers_table(results_dir: str | Path | None = None, # holds training_levers.json (default: the repository's benchmarks/results/)
+def levers_table(results_dir: str | Path | None = None, # holds the benchmark's JSON (default: the repository's benchmarks/results/)
+                 name: str = "training_levers", # training_levers (the cpu profile's) or dataset_levers (any dataset's folder)
                 ):
-    "Per lever: the change, seconds, epochs and seen / unseen validation AUC, P@1, MAP@R (from training_levers.json)"
+    "Per lever: the change, seconds, epochs, seen / unseen validation AUC, P@1, MAP@R and, when measured, unseen N-way 1-shot accuracy"
     import pandas as pd
-    rows = _results_rows(benchmark_results_dir(results_dir) / "training_levers.json",
-                         "training levers benchmark (python benchmarks/training_levers.py)")
+    rows = _results_rows(benchmark_results_dir(results_dir) / f"{name}.json",
+                         f"{name.replace('_', ' ')} benchmark (python benchmarks/{name}.py)")
     out = [{"change": r["lever"], "training s": r.get("seconds"), "epochs": r.get("epochs_run"), "best epoch": r.get("best_epoch"),
             **{f"{g.split()[0]} {label}": r.get(f"{g} {m}") for g in ("seen validation", "unseen validation")
-               for m, label in LEVER_METRICS.items()}} for r in rows]
+               for m, label in LEVER_METRICS.items()}, **_few_shot_cells(r)} for r in rows]
     return readable(pd.DataFrame(out))
 
 # %% ../nbs/14_report.ipynb #149b8b80
