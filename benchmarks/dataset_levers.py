@@ -64,6 +64,7 @@ def levers(base) -> dict:
 def base_config(a, home):
     "The config every lever changes: an experiment YAML or an HPT YAML's fixed fields (+ the study's best head), + --set"
     from tinymatch.config import ExperimentConfig, load_experiment_config, load_hpt_config
+    from tinymatch.core import TinymatchError
     if a.quick: base = ExperimentConfig(**QUICK)
     else:
         raw = yaml.safe_load(Path(a.config).read_text()) or {}
@@ -75,7 +76,9 @@ def base_config(a, home):
             if a.head_from_study:
                 import optuna
                 from tinymatch.hpt import best_config, open_storage, storage_url
-                study = optuna.load_study(study_name=hpt_cfg.study_name, storage=open_storage(storage_url(hpt_cfg, home)))
+                try: study = optuna.load_study(study_name=hpt_cfg.study_name, storage=open_storage(storage_url(hpt_cfg, home)))
+                except KeyError: raise TinymatchError(f"{a.config}: no stored study {hpt_cfg.study_name!r} under {home}; run "
+                                                      f"`tinymatch hpt --config {a.config}` first, or drop --head-from-study") from None
                 base = best_config(study, hpt_cfg)
     sets = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in a.set)}
     return base.replace(**sets, **({"epochs": a.epochs} if a.epochs else {}),
@@ -102,7 +105,9 @@ def measure(embed, index, n_way: int, episodes: int) -> dict:
     "{group: {metric: value}} on the validation groups, with the unseen validation classes' few-shot accuracy"
     from tinymatch.evaluation import VALIDATION_GROUPS, group_metrics
     cache = {}
-    once = lambda rows: cache.setdefault(rows.tobytes(), embed(rows))   # each group's rows embedded once
+    def once(rows):   # each group's rows embedded once (the unseen rows serve the pair metrics and the episodes)
+        if rows.tobytes() not in cache: cache[rows.tobytes()] = embed(rows)
+        return cache[rows.tobytes()]
     out = group_metrics(once, index, VALIDATION_GROUPS, METRICS)
     rows = np.flatnonzero((index["split"] == "unseen_valid").to_numpy())
     labels = index["class_id"].to_numpy()[rows]
