@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import yaml
 from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
-from .records import machine_info, package_versions
+from .records import machine_info, measured_alone_text, package_versions
 
 # %% auto #0
 __all__ = ['REFERENCE_PROFILE', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
@@ -458,11 +458,12 @@ def benchmark_provenance_text(data: dict | str | Path, # one benchmark's JSON, o
             + (f" Note: {data['note']}." if data.get("note") else ""))
 
 # %% ../nbs/14_report.ipynb #3565c8ba
-PERFORMANCE_COLUMNS = ["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "date", "machine", "command"]
+PERFORMANCE_COLUMNS = ["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "measured alone", "date", "machine",
+                       "command"]
 
 def performance_table(results_dir: str | Path | None = None, # benchmark JSON files (default: the repository's benchmarks/results/)
                      ):
-    "One row per benchmark comparison: what was compared, the ratio and the goal, and the date, machine and command that measured it"
+    "One row per benchmark comparison: what was compared, ratio and goal, whether it was measured alone, its date, machine and command"
     import pandas as pd
     rows = []
     for path in sorted(benchmark_results_dir(results_dir).glob("*.json")):
@@ -471,7 +472,8 @@ def performance_table(results_dir: str | Path | None = None, # benchmark JSON fi
             goal, met = c.get("goal"), c.get("met")
             rows.append({"benchmark": path.stem, "comparison": c.get("name"), "ours": c.get("ours"), "the study's way": c.get("baseline"),
                          "ratio": c.get("ratio"), "goal": "none set" if goal is None else goal,
-                         "met": "n/a" if met is None else ("yes" if met else "no"), **benchmark_provenance(data)})
+                         "met": "n/a" if met is None else ("yes" if met else "no"), "measured alone": measured_alone_text(data),
+                         **benchmark_provenance(data)})
     return pd.DataFrame(rows, columns=PERFORMANCE_COLUMNS)
 
 # %% ../nbs/14_report.ipynb #46497e07
