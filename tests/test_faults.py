@@ -137,7 +137,7 @@ def test_kill_train(setup, trained, tmp_path):
 
 def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     "SIGKILL while `tinymatch search` builds a folder's FAISS gallery, then a bit-flipped index file: both detected, never trusted"
-    from tinymatch.search import Gallery
+    from tinymatch.search import Gallery, folder_files
     folder = setup["root"] / "train"                                     # 120 images: chunks of 32, batches of 32
     query = sorted((setup["root"] / "val" / "images").glob("*.JPEG"))[0]
     home = tmp_path / "g"
@@ -149,7 +149,8 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     done = len(json.loads(next((home / "galleries").glob("*/manifest.json")).read_text())["chunks"])
     assert done >= 1                                                     # work finished before the kill survives it
     killed_rerun = json.loads(run(*args, check=True).stdout)
-    assert killed_rerun["gallery"]["kept"] == 32 * done and killed_rerun["gallery"]["embedded"] == 120 - 32 * done, killed_rerun
+    g, n_files = killed_rerun["gallery"], len(folder_files(folder))       # the 120 images and each class's boxes.txt
+    assert g["embedded"] + g["unreadable"] == n_files - 32 * done and g["kept"] + g["embedded"] == 120, g   # exactly the rest
     ref = json.loads(run("search", query, "--gallery", folder, "--model", trained, "--home", tmp_path / "ref", "--json", "-k", 5,
                          "--chunk-size", 32, check=True).stdout)
     assert killed_rerun["results"] == ref["results"]
@@ -164,7 +165,7 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     assert again.store("search").embedder.calls == 1                    # the query only: rebuilt from the stored vectors
     test_paths = [r["path"] for r in ref["results"]]
     assert [str(p) for p in hits["path"]] == test_paths, (list(hits["path"]), test_paths)
-    print(f"\ngallery build killed after {done} of 4 chunks; the rerun reused {32 * done} images and embedded {120 - 32 * done}")
+    print(f"\ngallery build killed after {done} chunks of 32 files; the rerun reused {g['kept']} images and embedded {g['embedded']}")
 
 
 def test_same_seed_same_results(setup, trained, tmp_path):

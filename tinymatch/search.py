@@ -25,7 +25,7 @@ __all__ = ['EXACT_MAX', 'NPROBE', 'DTYPES', 'CHUNK_SIZE', 'DEDUP_ASSETS', 'DEDUP
            'matcher_embedder', 'StoredVectors', 'VectorStore', 'store_bytes', 'descriptor_vectors', 'copy_embedder',
            'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups', 'calibrate_dedup',
            'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html',
-           'embed_folder', 'cli_search', 'cli_dedup', 'cli_embed']
+           'embed_folder', 'embed_in_child', 'cli_search', 'cli_dedup', 'cli_embed']
 
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
@@ -886,6 +886,41 @@ def embed_folder(folder: str | Path,          # folder of images
     st = Gallery.open(folder, model, home, chunk_size=chunk_size, dtype=dtype).store("search"); st.update(progress)
     _write_npz_streamed(out_file, st.stored, st.paths, st.skipped_files)
     return st
+
+# %% ../nbs/12_search.ipynb #9588b435
+def embed_in_child(folder: str | Path,          # folder of images
+                   out_file: str | Path,        # the .npz `tinymatch embed` writes
+                   home: str | Path,            # TINYMATCH_HOME of the child: a fresh one per gallery (its one store is watched)
+                   model: str | Path | None = None, # model folder (default: the bundled reference model)
+                   chunk_size: int = CHUNK_SIZE,   # files per checkpoint
+                   kill_after_chunks: int | None = None, # SIGKILL the child once this many chunks are committed
+                   poll: float = 0.05,          # seconds between looks at the manifest
+                  ) -> dict:
+    "Run `tinymatch embed` in a child (SIGKILLed after `kill_after_chunks` chunks, if given): wall seconds, its peak RSS, counts"
+    import signal, time
+    from tinymatch.core import start_command
+    home = Path(home)
+    args = ["embed", folder, "--out", out_file, "--home", home, "--chunk-size", chunk_size, "--no-progress", "--json",
+            *(["--model", model] if model else [])]
+    committed = lambda: sum(len(json.loads(m.read_text())["chunks"]) for m in home.glob("galleries/*/manifest.json"))
+    t0 = time.perf_counter()
+    proc = start_command(args, home / "embed_child.log")
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if kill_after_chunks is not None else 0)
+        if pid: break
+        try: due = committed() >= kill_after_chunks
+        except (OSError, ValueError): due = False          # a manifest being replaced: look again
+        if due:
+            os.kill(proc.pid, signal.SIGKILL); pid, status, usage = os.wait4(proc.pid, 0); break
+        time.sleep(poll)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    killed = proc.returncode == -signal.SIGKILL
+    if proc.returncode != 0 and not killed:
+        raise TinymatchError(f"{proc.log}: `tinymatch embed` exited with {proc.returncode}: {proc.log.read_text()[-300:]}")
+    out = json.loads(proc.log.read_text().strip().splitlines()[-1]) if not killed else {}
+    return dict(seconds=round(seconds, 2), peak_rss_gb=round(usage.ru_maxrss / 2**20, 3), killed=killed,
+                chunks_committed=committed(), gallery=out.get("gallery"))
 
 # %% ../nbs/12_search.ipynb #88368ae0
 def _print_skipped(skipped):
