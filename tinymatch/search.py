@@ -20,12 +20,12 @@ from .core import TinymatchError, home_dir, atomic_write, write_json, short_hash
 from .matcher import ImageMatcher, resolve_matcher, add_model_args
 
 # %% auto #0
-__all__ = ['EXACT_MAX', 'NPROBE', 'DTYPES', 'CHUNK_SIZE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS',
-           'PAIR_BLOCK', 'folder_files', 'build_index', 'save_index', 'load_index', 'Embedder', 'model_id',
-           'matcher_embedder', 'StoredVectors', 'VectorStore', 'store_bytes', 'descriptor_vectors', 'copy_embedder',
-           'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups', 'calibrate_dedup',
-           'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery', 'thumbnail_uri', 'groups_html', 'results_html',
-           'embed_folder', 'embed_in_child', 'cli_search', 'cli_dedup', 'cli_embed']
+__all__ = ['EXACT_MAX', 'NPROBE', 'DTYPES', 'CHUNK_SIZE', 'SMALL_CHUNKS', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE',
+           'COPY_TRANSFORMS', 'PAIR_BLOCK', 'folder_files', 'build_index', 'save_index', 'load_index', 'Embedder',
+           'model_id', 'matcher_embedder', 'StoredVectors', 'VectorStore', 'store_bytes', 'descriptor_vectors',
+           'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups',
+           'calibrate_dedup', 'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery', 'thumbnail_uri',
+           'groups_html', 'results_html', 'embed_folder', 'embed_in_child', 'cli_search', 'cli_dedup', 'cli_embed']
 
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
@@ -187,6 +187,7 @@ class StoredVectors:
     def __len__(self): return self.shape[0]
     def block(self, i: int) -> np.ndarray:
         "The vectors of chunk `i`"
+        if not self.sizes[i]: return np.zeros((0, self.dim or 0), self.dtype)   # unreadable files only
         try:
             with np.load(self.files[i], allow_pickle=False) as z: v = z["vectors"]
         except (OSError, ValueError, KeyError) as e: raise TinymatchError(f"{self.files[i]}: unreadable chunk ({e})") from None
@@ -374,6 +375,7 @@ def update(self: VectorStore, progress: bool = True) -> dict:
         todo = [r for r in now if r not in done]
         if changed: self.chunks, self.damaged = chunks, []; self._commit(); self._gather()
         if todo: self._embed(todo, now, counts, progress)
+        if self._compact(): changed = True
         if changed or todo or not self._index_current(): self._write_index()
     self.last_counts = counts
     return counts
@@ -434,6 +436,27 @@ def index(self: VectorStore):
             if self._index_current(): _warn(f"{f}: sha256 mismatch (truncated or damaged); rebuilt from the stored vectors")
             self._write_index()
     return self._index
+
+# %% ../nbs/12_search.ipynb #a03a8000
+SMALL_CHUNKS = 16   # small chunks (under half `chunk_size` files: single additions, rewrites after removals) merged beyond this
+
+@patch
+def _compact(self: VectorStore, limit: int = SMALL_CHUNKS) -> bool:
+    "Merge the small chunks into full ones once there are more than `limit`, a chunk in memory at a time; whether it did"
+    small = [i for i, c in enumerate(self.chunks) if len(c.rel) + len(c.skipped) < self.chunk_size // 2]
+    if len(small) <= limit: return False
+    stored, merged, rel, stats, vecs, bad = self.stored, [], [], [], [], {}
+    def flush():
+        merged.append(self._new_chunk(rel, stats, np.concatenate(vecs) if vecs else [], bad))
+        rel.clear(); stats.clear(); vecs.clear(); bad.clear()
+    for i in small:
+        c = self.chunks[i]
+        rel.extend(c.rel); stats.extend(map(tuple, c.stats)); vecs.append(stored.block(i)); bad.update(c.skipped)
+        if len(rel) + len(bad) >= self.chunk_size: flush()
+    if rel or bad: flush()
+    self.chunks = [c for i, c in enumerate(self.chunks) if i not in set(small)] + merged
+    self._commit(); self._gather()
+    return True
 
 # %% ../nbs/12_search.ipynb #a44dee1c
 def store_bytes(n: int,                 # images in the gallery
