@@ -362,14 +362,14 @@ def update(self: VectorStore, progress: bool = True) -> dict:
         counts = dict(kept=0, embedded=0, removed=0, unreadable=0, damaged=list(self.damaged))
         chunks, changed, stored = [], bool(self.damaged), self.stored
         for i, c in enumerate(self.chunks):                    # drop the rows of removed or changed files, from the stored vectors
-            keep = [i for i, r in enumerate(c.rel) if now.get(r) == tuple(c.stats[i])]
+            keep = [j for j, r in enumerate(c.rel) if now.get(r) == tuple(c.stats[j])]
             bad = {r: v for r, v in c.skipped.items() if now.get(r) == v[:2]}
             counts["removed"] += len(c.rel) - len(keep)
             if len(keep) == len(c.rel) and len(bad) == len(c.skipped): chunks.append(c); continue
             changed = True
             if keep or bad:
                 v = stored.block(i)[keep] if keep else np.zeros((0, self.dim or 0))
-                chunks.append(self._new_chunk([c.rel[i] for i in keep], c.stats[keep], v, bad))
+                chunks.append(self._new_chunk([c.rel[j] for j in keep], c.stats[keep], v, bad))
         counts["kept"] = sum(len(c.rel) for c in chunks)
         done = {r for c in chunks for r in (*c.rel, *c.skipped)}
         todo = [r for r in now if r not in done]
