@@ -962,6 +962,11 @@ def _add_store_args(p):
     p.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help=f"files per checkpoint of the gallery build (default {CHUNK_SIZE})")
     p.add_argument("--float16", action="store_true", help="store vectors and index as float16 (half the disk and memory; a separate store)")
 
+def _store_options(args) -> dict:
+    "The gallery store's `chunk_size` and `dtype` from a command's arguments, checked"
+    if args.chunk_size < 1: raise TinymatchError(f"--chunk-size: expected a positive number of files, got {args.chunk_size}")
+    return dict(chunk_size=args.chunk_size, dtype="float16" if args.float16 else "float32")
+
 # %% ../nbs/12_search.ipynb #627ccf49
 def cli_search(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])
               ) -> int:
@@ -975,11 +980,11 @@ def cli_search(argv: list[str] | None = None, # command-line arguments (default 
     p.add_argument("--html", help="also write a page of thumbnails of the query and its results")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
+    store = _store_options(args)
     from tinymatch.pipelines import load_resized
     if not Path(args.query).is_file(): raise TinymatchError(f"{args.query}: no such image file")
     load_resized(args.query, 8)                  # a bad query fails here with one line, before the gallery is read
-    g = Gallery.open(args.gallery, resolve_matcher(args.model, args.experiment, args.home), args.home,
-                     chunk_size=args.chunk_size, dtype="float16" if args.float16 else "float32")
+    g = Gallery.open(args.gallery, resolve_matcher(args.model, args.experiment, args.home), args.home, **store)
     res = g.search(args.query, k=args.k)
     if args.html: results_html(args.query, res, args.html)
     if args.json:
@@ -1005,7 +1010,7 @@ def cli_dedup(argv: list[str] | None = None, # command-line arguments (default s
     p.add_argument("--html", help="also write a page of thumbnails of the groups")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
-    g = Gallery.open(args.folder, None, args.home, chunk_size=args.chunk_size, dtype="float16" if args.float16 else "float32")
+    g = Gallery.open(args.folder, None, args.home, **_store_options(args))
     groups = g.duplicates(args.threshold)
     st = g.store("dedup")
     if args.html: groups_html(groups, args.html)
@@ -1033,8 +1038,9 @@ def cli_embed(argv: list[str] | None = None, # command-line arguments (default s
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
+    store = _store_options(args)
     st = embed_folder(args.folder, args.out, resolve_matcher(args.model, args.experiment, args.home), home=args.home,
-                      chunk_size=args.chunk_size, dtype="float16" if args.float16 else "float32", progress=not args.no_progress)
+                      progress=not args.no_progress, **store)
     dim = st.dim if len(st) else 0
     if args.json:
         print(json.dumps({"out": args.out, "embeddings": len(st), "dimension": dim, "gallery": st.last_counts,
