@@ -14,8 +14,8 @@ __all__ = ['LOAD_LIMIT', 'START_ENV', 'MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPA
            'package_versions', 'comparison', 'script_command', 'result_record', 'write_result', 'read_result',
            'measured_alone_text', 'triplet_loss_comparisons', 'exact_auc_comparisons', 'pair_scoring_comparisons',
            'hpt_trial_comparisons', 'extraction_comparisons', 'folder_embedding_comparisons',
-           'near_duplicates_comparisons', 'index_scale_comparisons', 'result_comparisons', 'merge_result_rows',
-           'measured_rows', 'BenchmarkParser', 'benchmark_parser']
+           'gallery_resume_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons', 'result_comparisons',
+           'merge_result_rows', 'measured_rows', 'BenchmarkParser', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -239,6 +239,15 @@ def folder_embedding_comparisons(result: dict) -> list[dict]:
     return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
                        bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
 
+# %% ../nbs/00a_records.ipynb #0739d559
+def gallery_resume_comparisons(result: dict) -> list[dict]:
+    "The rerun of a gallery build killed at half (it resumes the finished chunks) vs a build from the start; their peak memory"
+    full, rerun, n = result["results"][0], result["results"][2], result["images"]
+    return [comparison(f"gallery of {n:,} pictures killed at half: the rerun (resumes finished chunks) vs a build from the start",
+                       rerun["seconds"], full["seconds"], "s"),
+            comparison(f"gallery of {n:,} pictures: peak memory of the rerun vs the uninterrupted build", rerun["peak_rss_gb"],
+                       full["peak_rss_gb"], "GB")]
+
 # %% ../nbs/00a_records.ipynb #93b8238a
 def near_duplicates_comparisons(result: dict) -> list[dict]:
     "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
@@ -277,7 +286,8 @@ def index_scale_comparisons(result: dict) -> list[dict]:
 COMPARISONS = {"triplet_loss": triplet_loss_comparisons, "exact_auc": exact_auc_comparisons, "pair_scoring": pair_scoring_comparisons,
                "hpt_trial": hpt_trial_comparisons, "extraction": extraction_comparisons,
                "folder_embedding": folder_embedding_comparisons, "near_duplicates": near_duplicates_comparisons,
-               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons}   # result file -> its comparisons
+               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons,
+               "gallery_resume": gallery_resume_comparisons}   # result file -> its comparisons
 
 def result_comparisons(result: dict, # a stored result (`read_result`)
                       ) -> list[dict]:
