@@ -39,6 +39,13 @@ def split_rows(index: pd.DataFrame, # dataset index with a `split` column
     return rows
 
 # %% ../nbs/11a_evaluation.ipynb #17904e69
+def _fine_tuned(matcher: ImageMatcher) -> bool:
+    "Whether the matcher's model folder was trained with unfrozen extractor blocks (so no feature cache describes it)"
+    path = Path(matcher.model_dir or ".") / "config.yaml"
+    if matcher.model_dir is None or not path.exists(): return False
+    from tinymatch.config import load_experiment_config
+    return load_experiment_config(path).fine_tune_blocks > 0
+
 def embed_rows(matcher: ImageMatcher,         # the matcher whose embeddings are wanted
                index: pd.DataFrame,           # dataset index (column `path`)
                rows: np.ndarray,              # positions of the rows to embed
@@ -46,7 +53,8 @@ def embed_rows(matcher: ImageMatcher,         # the matcher whose embeddings are
                head=None,                     # keras head: features -> embedding; default loaded from the model folder
                batch_size: int = 256,         # rows per forward pass
               ) -> np.ndarray:
-    "Embeddings of `index` rows: the head on cached features when given, else images through the full model"
+    "Embeddings of `index` rows: the head on cached features when given (not for a fine-tuned extractor), else images through the model"
+    if features is not None and head is None and _fine_tuned(matcher): features = None   # the cache holds the frozen extractor's
     if features is None:
         return matcher.embed(index["path"].iloc[rows].tolist(), batch_size=batch_size)
     if len(features) != len(index):
@@ -458,8 +466,10 @@ def trained_embedder(model_dir: str | Path,            # a model folder written 
     "index rows -> the model's embeddings: its head on `features` (frozen extractor), else its images through the saved FeatureModel"
     from tinymatch.config import load_experiment_config
     from tinymatch.model import CONFIG_FILE, load_feature_model, load_head
-    cfg = load_experiment_config(Path(model_dir) / CONFIG_FILE)
-    if features is not None and not cfg.fine_tune_blocks: return head_embedder(load_head(model_dir), features, batch_size)
+    path = Path(model_dir) / CONFIG_FILE
+    tuned = path.exists() and load_experiment_config(path).fine_tune_blocks > 0
+    if features is not None and not tuned: return head_embedder(load_head(model_dir), features, batch_size)
+    cfg = load_experiment_config(path)   # images are embedded at the model's input size
     from tinymatch.pipelines import image_dataset
     model, paths = load_feature_model(model_dir), index["path"].to_numpy()
     def embed(rows):
@@ -477,10 +487,9 @@ def seed_spread(model_dirs: dict,                   # seed -> model folder (each
                ) -> dict:
     "Each seed's headline metrics on seen and unseen classes (`per_seed`), their mean, std and range (`summary`), both as JSON (`record`)"
     if len(model_dirs) < 1: raise TinymatchError("model_dirs: expected at least one seed's model folder, got none")
-    from tinymatch.model import load_head
     records = [{"seed": int(seed), "classes": group, **m}
                for seed, d in model_dirs.items()
-               for group, m in group_metrics(head_embedder(load_head(d), features), index, groups, metrics).items()]
+               for group, m in group_metrics(trained_embedder(d, index, features), index, groups, metrics).items()]
     per_seed = pd.DataFrame(records)
     g = per_seed.groupby("classes", sort=False)[list(metrics)]
     summary = pd.concat({"mean": g.mean(), "std": g.std(ddof=1), "min": g.min(), "max": g.max()}, axis=1)
