@@ -179,6 +179,9 @@ def cli_cases(tmp):
              (["search", "q.jpg"], "the following arguments are required: --gallery"),
              (["dedup", missing, "--model", missing], "missing"),
              (["embed", missing, "--model", missing, "--out", tmp / "e.npz"], "missing"),
+             (["embed", tmp, "--out", tmp / "e.npz", "--chunk-size", "0"], "--chunk-size: expected a positive number"),
+             (["search", "q.jpg", "--gallery", tmp, "--chunk-size", "many"], "--chunk-size: invalid int value"),
+             (["dedup", tmp, "--chunk-size", "-3"], "--chunk-size: expected a positive number"),
              (["report", "--profile", "nope"], "profile must be one of"),
              (["report", "--profile", "smoke", "--out", Path(__file__).resolve().parent.parent], "committed cpu run"),
              (["frobnicate"], "unknown command 'frobnicate'")]
