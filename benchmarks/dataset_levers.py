@@ -18,7 +18,7 @@ size is built before the clock starts).
 
     python benchmarks/dataset_levers.py --config configs/omniglot/hpt.yaml --head-from-study \\
         --source /work/shared/data/omniglot/images_background_small1.zip
-    python benchmarks/dataset_levers.py --quick       # a tiny synthetic class-per-folder dataset with groups
+    python benchmarks/dataset_levers.py --quick --allow-load   # a check on a tiny synthetic class-per-folder tree with groups
 
 Writes <--out-dir>/dataset_levers.json (default benchmarks/results/<dataset name>/; --quick: <home>/quick_levers/) in
 the one result schema (tinymatch.records), its comparisons from `records.dataset_levers_comparisons`.

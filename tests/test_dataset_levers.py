@@ -35,7 +35,7 @@ def test_dataset_levers_reads_no_test_picture_nor_one_shot_runs(tmp_path, monkey
 
     monkeypatch.setattr(evaluation_mod, "validation_index", hide_the_rest)
     out = tmp_path / "out"
-    assert script.main(["--quick", "--home", str(tmp_path / "home"), "--out-dir", str(out), "--episodes", "50",
+    assert script.main(["--quick", "--allow-load", "--home", str(tmp_path / "home"), "--out-dir", str(out), "--episodes", "50",
                         "--set", "image_size=32", "--only", "base", "augmentation", "fine-tune-1"]) == 0
     assert "test" in set(hidden.values())                                  # test pictures existed and were out of reach
     result = json.loads((out / "dataset_levers.json").read_text())
