@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_extractors.ipynb #00b1f0b3
 from __future__ import annotations
-import collections, hashlib, os, pickle, re, sys
+import collections, contextlib, hashlib, os, pickle, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -395,10 +395,21 @@ def _check_images() -> np.ndarray:
     return np.stack([rng.uniform(0, 255, (16, 16, 3)), np.linspace(0, 255, 16 * 16 * 3).reshape(16, 16, 3),
                      np.zeros((16, 16, 3)), np.full((16, 16, 3), 255.0)]).astype(np.float32)
 
+@contextlib.contextmanager
+def _stderr_silenced():
+    "File descriptor 2 to /dev/null for the block (the TF Lite converter prints its op summary there, from C++)"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally: os.dup2(saved, 2); os.close(saved)
+
 def _convert_tflite(keras_model, where: str) -> bytes:
     "The fp32 flatbuffer of a Keras model, refused unless its features equal the model's on `_check_images`"
     tf = quiet_tensorflow()
-    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
+    with _stderr_silenced(): flatbuffer = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
     size = int(keras_model.input_shape[1])
     images = tf.image.resize(_check_images(), (size, size)).numpy()
     it = tf.lite.Interpreter(model_content=flatbuffer)
