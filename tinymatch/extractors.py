@@ -412,13 +412,15 @@ def _convert_tflite(keras_model, where: str) -> bytes:
     with _stderr_silenced(): flatbuffer = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
     size = int(keras_model.input_shape[1])
     images = tf.image.resize(_check_images(), (size, size)).numpy()
-    it = tf.lite.Interpreter(model_content=flatbuffer)
-    it.resize_tensor_input(it.get_input_details()[0]["index"], list(images.shape)); it.allocate_tensors()
+    with _stderr_silenced():
+        it = tf.lite.Interpreter(model_content=flatbuffer)
+        it.resize_tensor_input(it.get_input_details()[0]["index"], list(images.shape)); it.allocate_tensors()
     it.set_tensor(it.get_input_details()[0]["index"], images); it.invoke()
     lite = it.get_tensor(it.get_output_details()[0]["index"])
     cos = feature_cosines(lite.reshape(len(images), -1), keras_model(images, training=False).numpy().reshape(len(images), -1))
     if cos.min() < MIN_COSINE:
-        raise TinymatchError(f"{where}: TF Lite features differ from the Keras model's, expected cosine >= {MIN_COSINE}, got {cos.min():.6f}")
+        raise TinymatchError(f"{where}: TF Lite features differ from the Keras model's, "
+                             f"expected cosine >= {MIN_COSINE}, got {cos.min():.6f}")
     return flatbuffer
 
 # %% ../nbs/04_extractors.ipynb #a62bff6b
@@ -458,9 +460,10 @@ class FrozenRunner:
         shape = (self.batch_size, self.image_size, self.image_size, 3)
         if runtime == "tflite":
             self.tflite_path = Path(tflite_path)
-            self.interpreter = tf.lite.Interpreter(model_path=str(self.tflite_path), num_threads=threads or os.cpu_count())
-            inp, out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
-            self.interpreter.resize_tensor_input(inp["index"], list(shape)); self.interpreter.allocate_tensors()
+            with _stderr_silenced():   # TF Lite announces its XNNPACK delegate there
+                self.interpreter = tf.lite.Interpreter(model_path=str(self.tflite_path), num_threads=threads or os.cpu_count())
+                inp, out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
+                self.interpreter.resize_tensor_input(inp["index"], list(shape)); self.interpreter.allocate_tensors()
             self._in, self._out = inp["index"], out["index"]
             self.output_dim = int(np.prod(self.interpreter.get_output_details()[0]["shape"][1:]))
         else:
@@ -515,7 +518,8 @@ def frozen_runner(extractor,              # an extractor name, handle or `Extrac
         except Exception as e:
             why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
             if runtime == "tflite":
-                raise TinymatchError(f"{spec.name}: cannot run in TF Lite ({why}); expected a model TF Lite converts, or runtime 'keras'") from None
+                raise TinymatchError(f"{spec.name}: cannot run in TF Lite ({why}); "
+                                     "expected a model TF Lite converts, or runtime 'keras'") from None
             print(f"{spec.name}: not converted to TF Lite ({why}); running the Keras model", file=sys.stderr)
         else: return FrozenRunner("tflite", size, batch_size or DEFAULT_BATCH["tflite"], tflite_path=path, threads=threads, name=spec.name)
     model = keras_model if keras_model is not None else spec.build(size, home)

@@ -227,15 +227,17 @@ def _compute_chunks(cache: FeatureCache, runner: FrozenRunner, paths: np.ndarray
     from tinymatch.pipelines import image_dataset
     meta = cache.meta
     size, chunk_size, batch_size, n = meta["image_size"], meta["chunk_size"], meta["batch_size"], meta["n_rows"]
-    if meta.get("runtime", "keras") != runner.runtime:
-        raise TinymatchError(f"{cache.path.name}: a {meta.get('runtime', 'keras')} cache, expected features by that runtime, got {runner.runtime}")
+    runtime = meta.get("runtime", "keras")
+    if runtime != runner.runtime:
+        raise TinymatchError(f"{cache.path.name}: a {runtime} cache, expected features by that runtime, got {runner.runtime}")
     spans = [(c, c * chunk_size, min(n, (c + 1) * chunk_size)) for c in todo]
     order = np.concatenate([np.arange(a, b) for _, a, b in spans])
     # chunks are whole batches and only the last chunk can be short, so no batch spans two chunks
     ds = image_dataset(paths[order], size, batch_size=batch_size, deterministic=True)
     out = np.load(cache.path / "features.npy", mmap_mode="r+")
     pos, span_i, rows_in_chunk, t_first, n_first = 0, 0, 0, None, 0
-    with tqdm(total=len(order), unit="img", desc=f"{meta['extractor']} {size}px {runner.runtime}", disable=not progress, smoothing=0.1) as bar:
+    desc = f"{meta['extractor']} {size}px {runtime}"
+    with tqdm(total=len(order), unit="img", desc=desc, disable=not progress, smoothing=0.1) as bar:
         for batch in ds:
             k = int(batch.shape[0])
             out[order[pos:pos + k]] = runner(batch.numpy())
@@ -320,11 +322,6 @@ def first_valid_per_class(split: pd.DataFrame, # rows of `split_index` (a `split
     return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
 
 # %% ../nbs/05_features.ipynb #b51eab33
-class _Computed:
-    "An array that answers `.numpy()`, as `baselines.bare_images_per_second` expects of a model's output"
-    def __init__(self, array: np.ndarray): self.array = array
-    def numpy(self) -> np.ndarray: return self.array
-
 def _decoded(paths, image_size: int, batch_size: int) -> list[np.ndarray]:
     "The images of `paths` decoded and resized once by the pipeline's own decoder, as float32 batches"
     from tinymatch.pipelines import image_dataset
@@ -334,7 +331,7 @@ def _bare_rate(runner: FrozenRunner, batches: list, seconds: float) -> tuple[flo
     "(images per second, per CPU second) of `runner` alone on ready batches, after one warm-up batch"
     from tinymatch.baselines import bare_images_per_second
     runner(batches[0])
-    return bare_images_per_second(lambda b: _Computed(runner(b)), batches, seconds)
+    return bare_images_per_second(runner, batches, seconds)
 
 # %% ../nbs/05_features.ipynb #8e4c43f2
 def _flip_pass(runner: FrozenRunner, paths, image_size: int, batch_size: int) -> tuple:
@@ -342,7 +339,8 @@ def _flip_pass(runner: FrozenRunner, paths, image_size: int, batch_size: int) ->
     tf = quiet_tensorflow()
     from tinymatch.pipelines import image_dataset
     t0 = time.perf_counter()
-    mirrored = np.concatenate([runner(tf.image.flip_left_right(b).numpy()) for b in image_dataset(paths, image_size, batch_size=batch_size)])
+    batches = image_dataset(paths, image_size, batch_size=batch_size)
+    mirrored = np.concatenate([runner(tf.image.flip_left_right(b).numpy()) for b in batches])
     return mirrored, time.perf_counter() - t0
 
 # %% ../nbs/05_features.ipynb #c6d66ec8
@@ -435,8 +433,8 @@ def cli_features(argv: list[str] | None = None) -> int:
     index = build_index(prepare(a.source, a.home, progress=not a.no_progress))
     c = build_features(index, a.extractor, a.image_size, a.home, batch_size=a.batch_size, shard=a.shard,
                        chunk_size=a.chunk_size, progress=not (a.no_progress or a.json), runtime=a.runtime)
-    out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, runtime=c.meta.get("runtime", "keras"), complete=c.complete, computed=c.computed,
-               seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
+    out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, runtime=c.meta.get("runtime", "keras"), complete=c.complete,
+               computed=c.computed, seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
     state = "complete" if c.complete else "incomplete (other shards pending)"
     print(json.dumps(out) if a.json else f"{c.path}: {c.n_rows} x {c.dim} {state}; computed {c.computed} rows in {c.seconds:.1f} s")
     return 0
