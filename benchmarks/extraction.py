@@ -21,7 +21,7 @@ so never on the official val images, which are the test split, nor on held-out c
 Each oneDNN setting (TF_ENABLE_ONEDNN_OPTS=1, TensorFlow's default that tinymatch keeps, and =0) runs in its own process.
 
 Usage: .venv/bin/python benchmarks/extraction.py [--quick] [--sizes 128 160 192 224] [--per-class 10] [--onednn both|0|1]
-       [--runtime auto|tflite|keras]
+       [--runtime auto|tflite|keras] [--threads N]
 Writes <--out-dir>/extraction.json (default benchmarks/results) in the one result schema (tinymatch.records). The
 dataset comes from --source or TINYMATCH_DATA, prepared into --home or TINYMATCH_HOME (default ~/.tinymatch).
 """
@@ -51,7 +51,7 @@ def child(args) -> dict:
     rows = []
     for size in args.sizes:
         rows.append(time_extraction(subset, "efficientnet_lite0", size, batch_size=args.batch_size, bare_images=args.bare_images,
-                                    bare_seconds=args.bare_seconds, runtime=args.runtime, home=args.home))
+                                    bare_seconds=args.bare_seconds, runtime=args.runtime, home=args.home, threads=args.threads))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return dict(onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"), tensorflow=tf.__version__,
                 load_average_1_5_15=os.getloadavg(), results=rows)
@@ -67,6 +67,8 @@ def main(argv=None) -> int:
     p.add_argument("--bare-seconds", type=float, default=None)
     p.add_argument("--onednn", choices=["both", "0", "1"], default="both")
     p.add_argument("--runtime", choices=["auto", "tflite", "keras"], default="auto", help="the pipeline's runtime (default auto)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="TF Lite threads (default: CPU count); XNNPACK spins, so on a busy machine 1 can be many times faster")
     p.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     a.sizes = a.sizes or ([64, 128] if a.quick else [128, 160, 192, 224])
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
     for setting in (["0", "1"] if a.onednn == "both" else [a.onednn]):
         cmd = [sys.executable, __file__, "--_child", "--sizes", *map(str, a.sizes), "--per-class", str(a.per_class),
                "--batch-size", str(a.batch_size), "--bare-images", str(a.bare_images), "--bare-seconds", str(a.bare_seconds),
-               "--runtime", a.runtime,
+               "--runtime", a.runtime, *(["--threads", str(a.threads)] if a.threads else []),
                *(["--source", a.source] if a.source else []), *(["--home", a.home] if a.home else [])]
         out = subprocess.run(cmd, env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting), check=True, stdout=subprocess.PIPE, text=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))

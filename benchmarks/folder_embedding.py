@@ -8,7 +8,8 @@ bare image is recorded (required >= 0.9999). The model is EfficientNet-Lite0 at 
 (configs/hpt.yaml) with an untrained head (the compute of a trained one). The chosen runtime's bare rate is measured
 before and after ours and averaged; CPU-time rates are reported too.
 
-Usage: python benchmarks/folder_embedding.py [--images 10000] [--bare-images 1024] [--size 192] [--runtime auto] [--out-dir DIR]
+Usage: python benchmarks/folder_embedding.py [--images 10000] [--bare-images 1024] [--size 192] [--runtime auto] [--threads N]
+       [--out-dir DIR]
 Writes <--out-dir>/folder_embedding.json (default benchmarks/results) in the one result schema (tinymatch.records).
 Pictures: Tiny ImageNet official val JPEGs of --source / TINYMATCH_DATA, copied to <home>/bench/.
 """
@@ -30,6 +31,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--size", type=int, default=None, help="input size (default: the study's, configs/hpt.yaml)")
     ap.add_argument("--runtime", choices=["auto", "tflite", "keras"], default="auto", help="the frozen extractor's runtime")
+    ap.add_argument("--threads", type=int, default=None, help="TF Lite threads (default: CPU count)")
     a = ap.parse_args()
     from tinymatch.core import home_dir, quiet_tensorflow
     from tinymatch.config import ExperimentConfig, load_hpt_config
@@ -50,7 +52,7 @@ def main():
     cfg = ExperimentConfig("bench_embed", image_size=size)
     model_dir = home / "bench" / f"embed_model-{size}"
     if not (model_dir / "feature_model").is_dir(): save_feature_model(build_feature_model(cfg), model_dir)
-    matcher = ImageMatcher.load(model_dir, runtime=a.runtime, home=home)
+    matcher = ImageMatcher.load(model_dir, runtime=a.runtime, home=home, threads=a.threads)
     fm = matcher.feature_model
     batch_files = sorted(folder.iterdir())[:a.bare_images]
     images = np.stack([load_resized(f, size) for f in batch_files])
@@ -75,6 +77,7 @@ def main():
     bare_rate, bare_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     ours_rate = n / ours_s
     res = dict(images=n, image_size=size, batch_size=a.batch_size, runtime=runtime, xnnpack=bool(fast and fast[0].xnnpack),
+               threads=fast[0].threads if fast else None,
                keras_bare_images_per_second=round(keras_bare[0], 1), min_cosine_vs_keras=round(min_cosine, 6),
                features_equal=min_cosine >= 0.9999,
                results=[dict(what=f"bare embedding ({runtime} extractor + Keras head), pre-decoded batches", images=len(images),

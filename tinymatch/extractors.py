@@ -457,11 +457,12 @@ class FrozenRunner:
         if runtime not in ("tflite", "keras"): raise TinymatchError(f"runtime: expected 'tflite' or 'keras', got {runtime!r}")
         if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
         self.runtime, self.image_size, self.batch_size, self.name = runtime, int(image_size), int(batch_size), name
+        self.threads = (threads or os.cpu_count() or 1) if runtime == "tflite" else None
         shape = (self.batch_size, self.image_size, self.image_size, 3)
         if runtime == "tflite":
             self.tflite_path = Path(tflite_path)
             with _stderr_silenced():   # TF Lite announces its XNNPACK delegate there
-                self.interpreter = tf.lite.Interpreter(model_path=str(self.tflite_path), num_threads=threads or os.cpu_count())
+                self.interpreter = tf.lite.Interpreter(model_path=str(self.tflite_path), num_threads=self.threads)
                 inp, out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
                 self.interpreter.resize_tensor_input(inp["index"], list(shape)); self.interpreter.allocate_tensors()
             self._in, self._out = inp["index"], out["index"]
@@ -497,7 +498,7 @@ class FrozenRunner:
         return out
 
     def __repr__(self):
-        where = f", xnnpack={self.xnnpack}" if self.runtime == "tflite" else ""
+        where = f", {self.threads} threads, xnnpack={self.xnnpack}" if self.runtime == "tflite" else ""
         return f"FrozenRunner({self.name}, {self.runtime}, {self.image_size} px, batch {self.batch_size}{where})"
 
 # %% ../nbs/04_extractors.ipynb #4c5f775c

@@ -262,6 +262,7 @@ def build_features(index: pd.DataFrame,         # rows of `build_index` (or a sp
                    chunk_size: int = 2048,      # rows per resumable chunk (rounded up to whole batches)
                    progress: bool = True,       # show a tqdm bar with images/s and time left
                    runtime: str = "auto",       # "auto" (TF Lite when the extractor converts, else Keras), "tflite" or "keras"
+                   threads: int | None = None,  # TF Lite threads (default: CPU count)
                   ) -> FeatureCache:
     "Compute the features of every row of `index` once into the cache, resuming whatever was done before"
     t0 = time.time()
@@ -270,7 +271,7 @@ def build_features(index: pd.DataFrame,         # rows of `build_index` (or a sp
     if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
     found = find_cache(index, spec, image_size, home, runtime=runtime)
     if found is not None: return FeatureCache(found.path, 0, time.time() - t0)
-    runner = frozen_runner(spec, image_size, runtime, home=home)   # "auto" resolves here (a conversion, once per home)
+    runner = frozen_runner(spec, image_size, runtime, home=home, threads=threads)   # "auto" resolves here (a conversion, once per home)
     path = cache_dir(index, spec, image_size, home, runner.runtime)
     if (path / "meta.json").exists() and (problem := verify_cache(path)) and progress: print(f"feature cache: {problem}", file=sys.stderr)
     _start_cache(path, index, spec, image_size, runner, batch_size, chunk_size)
@@ -351,7 +352,7 @@ def _pipeline_run(subset: pd.DataFrame, spec: ExtractorSpec, runner: FrozenRunne
             (Path(home) / "tflite").mkdir(); shutil.copy2(runner.tflite_path, Path(home) / "tflite" / runner.tflite_path.name)
         c0 = time.process_time()
         cache = build_features(subset, spec, runner.image_size, home, batch_size=batch_size, chunk_size=512, progress=False,
-                               runtime=runner.runtime)
+                               runtime=runner.runtime, threads=runner.threads)
         cpu = time.process_time() - c0
         return cache, cpu, load_features(subset, spec, runner.image_size, home, runtime=runner.runtime)
 
@@ -387,11 +388,12 @@ def time_extraction(subset: pd.DataFrame,     # rows to extract (`path`, `class_
                     bare_seconds: float = 10.0, # seconds of bare runs of the chosen runtime, half before and half after the pipeline
                     runtime: str = "auto",    # the pipeline's runtime: "auto", "tflite" or "keras"
                     home: str | Path | None = None, # run-time folder (weights, the converted model)
+                    threads: int | None = None, # TF Lite threads (default: CPU count)
                    ) -> dict:
     "Images/s of the bare runtimes (chosen and Keras) and of the caching pipeline on `subset` at one size, feature equality, raw quality"
     spec, labels = get_extractor(extractor), subset["class_id"].to_numpy()
     keras = frozen_runner(spec, image_size, "keras", home=home)
-    runner = frozen_runner(spec, image_size, runtime, home=home)
+    runner = frozen_runner(spec, image_size, runtime, home=home, threads=threads)
     batches = _decoded(subset["path"][:min(len(subset), bare_images)], image_size, batch_size)
     keras_rate = _bare_rate(keras, batches, bare_seconds / 2)
     # the chosen runtime's bare runs before and after the pipeline (a busy machine shows as a gap), CPU time too
@@ -404,7 +406,7 @@ def time_extraction(subset: pd.DataFrame,     # rows to extract (`path`, `class_
     emb_flip = l2_normalize(l2_normalize(feats) + l2_normalize(mirrored))
     throughput = _throughput(cache, pipeline_cpu, bare_before, bare_after)
     return dict(image_size=image_size, images=len(subset), **throughput, runtime=runner.runtime, xnnpack=runner.xnnpack,
-                runtime_batch_size=runner.batch_size, keras_bare_images_per_second=round(keras_rate[0], 1),
+                runtime_batch_size=runner.batch_size, runtime_threads=runner.threads, keras_bare_images_per_second=round(keras_rate[0], 1),
                 keras_bare_images_per_cpu_second=round(keras_rate[1], 1),
                 ratio_runtime_over_keras=round(throughput["bare_images_per_second"] / keras_rate[0], 3),
                 min_cosine_vs_keras=round(float(feature_cosines(feats, keras_feats).min()), 6),
@@ -425,6 +427,7 @@ def cli_features(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk-size", type=int, default=2048)
     p.add_argument("--runtime", choices=RUNTIMES, default="auto",
                    help="auto: TF Lite (XNNPACK) when the extractor converts, else Keras (default auto)")
+    p.add_argument("--threads", type=int, default=None, help="TF Lite threads (default: CPU count)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     a = p.parse_args(argv)
@@ -432,7 +435,8 @@ def cli_features(argv: list[str] | None = None) -> int:
     if a.image_size < 32: raise TinymatchError(f"--image-size: expected at least 32, got {a.image_size}")
     index = build_index(prepare(a.source, a.home, progress=not a.no_progress))
     c = build_features(index, a.extractor, a.image_size, a.home, batch_size=a.batch_size, shard=a.shard,
-                       chunk_size=a.chunk_size, progress=not (a.no_progress or a.json), runtime=a.runtime)
+                       chunk_size=a.chunk_size, progress=not (a.no_progress or a.json), runtime=a.runtime,
+                       threads=a.threads)
     out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, runtime=c.meta.get("runtime", "keras"), complete=c.complete,
                computed=c.computed, seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
     state = "complete" if c.complete else "incomplete (other shards pending)"

@@ -49,10 +49,11 @@ class ImageMatcher:
                  calibration: dict | None = None,     # thresholds per decision rule, as `calibrate_thresholds` returns
                  runtime: str = "auto",               # the frozen extractor's runtime when embedding: "auto", "tflite" or "keras"
                  home: str | Path | None = None,      # run-time folder (the converted extractor is cached there)
+                 threads: int | None = None,          # TF Lite threads (default: CPU count)
                 ):
         if runtime not in RUNTIMES: raise TinymatchError(f"runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
         self.feature_model, self.threshold, self.model_dir = feature_model, threshold, model_dir
-        self.runtime, self.home, self._fast = runtime, home, None
+        self.runtime, self.home, self.threads, self._fast = runtime, home, threads, None
         self.calibration = calibration or {}
         self.rule = "eer" if threshold is None or calibration is None else next(
             (k for k in DECISION_RULES if calibration.get(k) == threshold), "manual")
@@ -91,7 +92,7 @@ def _fast_parts(self: ImageMatcher):
         return None
     extractor, head = parts
     spec = ExtractorSpec(extractor.name, f"model:{extractor.name}", self.image_size, None)
-    runner = frozen_runner(spec, self.image_size, self.runtime, home=self.home, keras_model=extractor)
+    runner = frozen_runner(spec, self.image_size, self.runtime, home=self.home, keras_model=extractor, threads=self.threads)
     if runner.runtime == "keras": return None   # did not convert (notice printed): the whole Keras model embeds
     check = np.random.default_rng(0).uniform(0, 255, (2, self.image_size, self.image_size, 3)).astype(np.float32)
     split = head(runner(check), training=False).numpy()
@@ -198,6 +199,7 @@ def load(cls: ImageMatcher,
          rule: str | None = None, # decision rule to use; default the one saved, else "eer"
          runtime: str = "auto",   # the frozen extractor's runtime when embedding
          home: str | Path | None = None, # run-time folder (the converted extractor is cached there)
+         threads: int | None = None, # TF Lite threads (default: CPU count)
         ) -> ImageMatcher:
     "Load a matcher from its artifact folder, with its calibrated threshold when saved"
     model_dir = resolve_model_dir(model_dir)
@@ -210,7 +212,8 @@ def load(cls: ImageMatcher,
         rule = rule or saved.get("rule", "eer")
         if rule not in calibration: raise TinymatchError(f"{tfile}: no threshold for rule {rule!r}")
         threshold = float(calibration[rule])
-    m = cls(_load_feature_model(model_dir), threshold=threshold, model_dir=model_dir, calibration=calibration, runtime=runtime, home=home)
+    m = cls(_load_feature_model(model_dir), threshold=threshold, model_dir=model_dir, calibration=calibration, runtime=runtime, home=home,
+            threads=threads)
     m.rule = rule or "eer"     # the rule asked for, even when another rule has the same threshold
     return m
 
