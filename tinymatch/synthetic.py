@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw
 from .core import TinymatchError, atomic_dir, write_json
 
 # %% auto #0
-__all__ = ['SYNTHETIC_MARKER', 'make_synthetic_dataset', 'ensure_synthetic_dataset', 'cli_synth', 'unit_rows',
-           'clustered_embeddings', 'planted_duplicates']
+__all__ = ['SYNTHETIC_MARKER', 'make_synthetic_dataset', 'ensure_synthetic_dataset', 'make_picture_tree', 'cli_synth',
+           'unit_rows', 'clustered_embeddings', 'planted_duplicates']
 
 # %% ../nbs/02a_synthetic.ipynb #f8ea4c61
 SYNTHETIC_MARKER = ".tinymatch_synthetic.json"
@@ -146,6 +146,74 @@ def ensure_synthetic_dataset(root: str | Path, # folder of the synthetic dataset
     try: there = json.loads((root / SYNTHETIC_MARKER).read_text())
     except (OSError, ValueError): there = None
     if there != wanted: make_synthetic_dataset(root, **wanted)
+    return root
+
+# %% ../nbs/02a_synthetic.ipynb #7955d302
+_MODE_FORMATS = {"RGB": ("png", "jpg", "bmp", "ppm", "tif", "webp"), "L": ("png", "jpg", "pgm", "bmp", "tif"),
+                 "1": ("png", "bmp", "tif"), "P": ("png", "gif", "bmp"), "I;16": ("png", "tif"), "RGBA": ("png", "webp", "tif")}
+
+def _as_mode(img: Image.Image, mode: str) -> Image.Image:
+    "The RGB drawing in `mode` (16-bit grayscale spans 0-65535)"
+    if mode == "I;16": return Image.fromarray(np.asarray(img.convert("L")).astype("<u2") * 257)
+    if mode == "RGBA": return img.convert("RGBA")
+    if mode == "P": return img.convert("P", palette=Image.ADAPTIVE, colors=64)
+    return img.convert(mode)
+
+def _save_picture(img: Image.Image, path: Path, fmt: str) -> Path:
+    "Save `img` as `path` with the extension `fmt`"
+    path = path.with_suffix("." + fmt)
+    img.save(path, **({"quality": 90} if fmt == "jpg" else {}))
+    return path
+
+# %% ../nbs/02a_synthetic.ipynb #61810741
+def _class_sizes(n_classes: int, images_per_class: int, imbalance: float) -> list[int]:
+    "Pictures per class, spread geometrically from `images_per_class` to `imbalance` times as many"
+    return [int(round(images_per_class * imbalance ** (i / max(n_classes - 1, 1)))) for i in range(n_classes)]
+
+def make_picture_tree(root: str | Path,        # folder to write (its contents are replaced atomically)
+                      n_groups: int = 2,        # groups of classes (0: class folders at the top)
+                      classes_per_group: int = 3, # classes in each group (or in all, without groups)
+                      images_per_class: int = 6, # pictures of the smallest class
+                      imbalance: float = 1.0,   # the largest class has this many times the pictures of the smallest
+                      group_depth: int = 1,     # folder levels above the class folders (e.g. 2: collection/alphabet/character)
+                      split_folders: bool = False, # write train/, val/ and test/ folders (60/20/20 of every class)
+                      manifest: bool = False,   # write pictures/ flat and labels.csv (path,label,split,group)
+                      junk: bool = False,       # add .DS_Store, __MACOSX/, a note and a corrupt picture
+                      single_image_class: bool = False, # add a class holding one picture
+                      sizes: tuple = ((48, 48), (40, 72), (90, 60)), # (width, height) of the pictures, in turn
+                      modes: tuple = tuple(_MODE_FORMATS), # image modes, in turn
+                      seed: int = 0,            # seed of every random choice
+                     ) -> Path:
+    "Write a collection of labelled pictures as people keep them (class per folder) and return its root"
+    if (n_groups if n_groups else 1) * classes_per_group < 2 or images_per_class < 2:
+        raise TinymatchError(f"make_picture_tree: expected at least 2 classes of 2 pictures, got "
+                             f"{max(n_groups, 1) * classes_per_group} of {images_per_class}")
+    rng, root = np.random.default_rng(seed), Path(root)
+    classes = [("/".join(f"{'set' if d < group_depth - 1 else 'alphabet'}_{g}" for d in range(group_depth)) if n_groups else "",
+                f"character{c + 1:02d}") for g in range(max(n_groups, 1)) for c in range(classes_per_group)]
+    counts = _class_sizes(len(classes), images_per_class, imbalance)
+    if single_image_class: classes.append((classes[0][0], "lonely")); counts.append(1)
+    rows, k = [], 0
+    with atomic_dir(root) as tmp:
+        for i, ((group, name), n) in enumerate(zip(classes, counts)):
+            key = f"{group}/{name}" if group else name
+            for j in range(n):
+                split = ("train", "train", "train", "val", "test")[j % 5] if split_folders and n >= 5 else "train"
+                folder = tmp / "pictures" if manifest else tmp / (split if split_folders else "") / key
+                folder.mkdir(parents=True, exist_ok=True)
+                mode = modes[k % len(modes)]; fmt = _MODE_FORMATS[mode][int(rng.integers(len(_MODE_FORMATS[mode])))]
+                img = _draw_example(i, rng, 64)[0]
+                p = _save_picture(_as_mode(img.resize(sizes[k % len(sizes)]), mode), folder / f"{name}_{j:03d}", fmt)
+                rows.append((p.relative_to(tmp).as_posix(), key, split, group)); k += 1
+        if manifest:
+            (tmp / "labels.csv").write_text("path,label,split,group\n" + "".join(
+                f"{p},{l},{s},{g}\n" for p, l, s, g in rows))
+        if junk:
+            (tmp / ".DS_Store").write_bytes(b"\0Bud1"); (tmp / "notes.txt").write_text("scanned in 2015\n")
+            (tmp / "__MACOSX").mkdir(); (tmp / "__MACOSX" / "._x.png").write_bytes(b"\0\5\26\7")
+            first = tmp / Path(rows[0][0]).parent
+            (first / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+            (first / "._hidden.png").write_bytes(b"\0\5\26\7")
     return root
 
 # %% ../nbs/02a_synthetic.ipynb #126a8c5f
