@@ -807,12 +807,12 @@ _SPLIT_OPTIONS = ("validation_fraction", "held_out_classes", "max_classes", "ima
                   "held_out_groups", "held_out_valid_groups", "test_fraction")   # config fields `split_index` takes
 
 def load_dataset(cfg,                               # an `ExperimentConfig` (or anything with its split fields)
-                 source: str | Path | None = None,  # dataset source, as for `prepare`
+                 source: str | Path | None = None,  # dataset source, as for `prepare` (default: `cfg.data`)
                  home: str | Path | None = None,    # run-time folder, as for `prepare`
                  progress: bool = True,             # show tqdm bars
                 ) -> pd.DataFrame:
     "Prepare the dataset, index it and split it as `cfg` says"
-    root = prepare(source, home, progress=progress)
+    root = prepare(source or getattr(cfg, "data", None), home, progress=progress)
     defaults = {k: v.default for k, v in inspect.signature(split_index).parameters.items() if k in _SPLIT_OPTIONS}
     return split_index(build_index(root, progress=progress), seed=getattr(cfg, "split_seed", 0),
                        **{k: getattr(cfg, k, d) for k, d in defaults.items()})

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
-from .config import ExperimentConfig, load_experiment_config
+from .config import _SPLIT, ExperimentConfig, load_experiment_config
 from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head
 from .model import FEATURE_MODEL_DIR, CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
@@ -25,7 +25,7 @@ __all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches'
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
 
 # %% ../nbs/09_train.ipynb #f78f1e3d
-_SPLIT_FIELDS = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class")
+_SPLIT_FIELDS = _SPLIT   # the config fields that choose the dataset and its split
 
 def _split_key(cfg) -> tuple: return tuple(getattr(cfg, f) for f in _SPLIT_FIELDS)
 
@@ -404,12 +404,19 @@ def _final_model(cfg, model, head, through: bool, data: TrainingData):
     return model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
 
 # %% ../nbs/09_train.ipynb #ba9b8818
+def _dataset_record(index: pd.DataFrame) -> dict:
+    "Which dataset trained the model: its name, layout and the fingerprint of the split index"
+    from tinymatch.data import dataset_label, index_fingerprint
+    label = dataset_label(index)
+    return dict(name=label["name"], layout=label["layout"], index_fingerprint=index_fingerprint(index))
+
 def _run_summary(cfg, res: FitResult, through: bool, data: TrainingData, map_at_r: bool) -> dict:
     "The run's `train_summary.json`"
     return dict(experiment_name=cfg.experiment_name, best_epoch=res.best_epoch, best_val_loss=res.best_val_loss,
                 epochs_run=len(res.history), stopped_early=res.stopped_early,
                 seconds=float(res.history["time"].sum()) if len(res.history) else 0.0, through_extractor=bool(through),
                 n_train=int(len(data.rows(cfg, "train"))), n_valid=int(len(data.rows(cfg, "valid"))),
+                dataset=_dataset_record(data.index(cfg)),
                 **({"best_val_map_at_r": float(res.history["val_map_at_r"].iloc[res.best_epoch])} if map_at_r else {}))
 
 # %% ../nbs/09_train.ipynb #70538b97
