@@ -405,9 +405,10 @@ def _final_model(cfg, model, head, through: bool, data: TrainingData):
 
 # %% ../nbs/09_train.ipynb #ba9b8818
 def _dataset_record(index: pd.DataFrame) -> dict:
-    "Which dataset trained the model: its name, layout and the fingerprint of the split index"
+    "Which dataset trained the model: its name, layout and the fingerprint of the split index (None for rows of no one dataset)"
     from tinymatch.data import dataset_label, index_fingerprint
-    label = dataset_label(index)
+    try: label = dataset_label(index)
+    except TinymatchError: return dict(name=None, layout=None, index_fingerprint=None)   # an index built by hand across folders
     return dict(name=label["name"], layout=label["layout"], index_fingerprint=index_fingerprint(index))
 
 def _run_summary(cfg, res: FitResult, through: bool, data: TrainingData, map_at_r: bool) -> dict:
