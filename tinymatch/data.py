@@ -136,9 +136,11 @@ def detect_layout(tree: str | Path,         # a folder of pictures
     "The layout of a folder: tiny-imagenet, csv (a top-level manifest), split-folders or folders (class per folder)"
     tree = Path(tree)
     if (tree / "wnids.txt").is_file() or (tree / "val" / "val_annotations.txt").is_file(): return "tiny-imagenet"
-    files = _walk(tree) if files is None else files
+    if files is None:   # the top level is enough: no walk through every picture
+        entries = [e for e in os.scandir(tree) if not _ignored(e.name)]
+        files, tops = [e.name for e in entries if e.is_file()], {e.name for e in entries if e.is_dir()}
+    else: tops = {f.split("/")[0] for f in files if "/" in f}
     if _manifests(tree, files): return "csv"
-    tops = {f.split("/")[0] for f in files if "/" in f}
     return "split-folders" if tops and all(t.lower() in SPLIT_FOLDERS for t in tops) else "folders"
 
 # %% ../nbs/02_data.ipynb #092aa0de
@@ -176,9 +178,9 @@ def _folder_rows(files: list[str], split_folders: bool) -> tuple[list[tuple[str,
 
 # %% ../nbs/02_data.ipynb #155b4c0b
 def _header_error(path: str) -> str | None:
-    "None if PIL recognises the file and reads its size, else the reason (the pixels are not decoded)"
+    "None if PIL recognises the file and its structure checks out (`Image.verify`: PNG chunk CRCs), else the reason"
     try:
-        with Image.open(path) as im: im.size
+        with Image.open(path) as im: im.verify()   # no pixels decoded: a truncated JPEG still passes
         return None
     except DECODE_ERRORS as e: return f"{type(e).__name__}: {e}"
 

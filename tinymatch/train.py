@@ -384,13 +384,21 @@ def _same_config(model_dir, cfg) -> bool | None:
     return load_experiment_config(p).to_dict() == cfg.to_dict()
 
 # %% ../nbs/09_train.ipynb #6d50b893
-def _reuse_or_reset(model_dir: Path, log_dir: Path, cfg, force: bool, retrain_if_changed: bool) -> bool:
-    "Whether `model_dir` holds a finished run of `cfg` to reuse; deletes the run and its logs when forced or allowed to retrain"
+def _same_dataset(model_dir: Path, dataset: dict | None) -> bool:
+    "Whether the finished run in `model_dir` was trained on the rows `dataset` records (a run without the record counts as the same)"
+    p = Path(model_dir) / SUMMARY_FILE
+    if dataset is None or not p.exists(): return True
+    done = json.loads(p.read_text()).get("dataset") or {}
+    return done.get("index_fingerprint") in (None, dataset.get("index_fingerprint"))
+
+def _reuse_or_reset(model_dir: Path, log_dir: Path, cfg, force: bool, retrain_if_changed: bool, dataset: dict | None = None) -> bool:
+    "Whether `model_dir` holds a finished run of `cfg` on `dataset` to reuse; deletes run and logs when forced or allowed to retrain"
     same = _same_config(model_dir, cfg)
+    if same and not _same_dataset(model_dir, dataset): same = False
     if force or (retrain_if_changed and same is False):
         for d in (model_dir, log_dir): shutil.rmtree(d, ignore_errors=True)
     elif same is False:
-        raise TinymatchError(f"{model_dir}: holds a run of a different config; use another experiment_name or --force")
+        raise TinymatchError(f"{model_dir}: holds a run of a different config or dataset; use another experiment_name or --force")
     elif same and (model_dir / SUMMARY_FILE).exists() and (model_dir / FEATURE_MODEL_DIR).exists():
         return True
     return False
@@ -437,10 +445,12 @@ def train(cfg: ExperimentConfig,          # the experiment
     "Train one FeatureModel from `cfg`, resuming an interrupted run; returns `home/models/<experiment_name>/`"
     home = home_dir(home)
     model_dir, log_dir = home / "models" / cfg.experiment_name, home / "logs" / cfg.experiment_name
-    if _reuse_or_reset(model_dir, log_dir, cfg, force, retrain_if_changed): return model_dir
+    data = data or TrainingData(home, source, index=index, features=features, extractor_model=extractor_model)
+    done = (model_dir / SUMMARY_FILE).exists()   # a finished run is reused only on the same dataset's rows
+    if _reuse_or_reset(model_dir, log_dir, cfg, force, retrain_if_changed, _dataset_record(data.index(cfg)) if done else None):
+        return model_dir
     model_dir.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(model_dir / CONFIG_FILE)
-    data = data or TrainingData(home, source, index=index, features=features, extractor_model=extractor_model)
     _write_hparams(log_dir, cfg)
 
     def record(epoch, logs):
