@@ -182,7 +182,7 @@ def _header_error(path: str) -> str | None:
     try:
         with Image.open(path) as im: im.verify()   # no pixels decoded: a truncated JPEG still passes
         return None
-    except DECODE_ERRORS as e: return f"{type(e).__name__}: {e}"
+    except DECODE_ERRORS as e: return f"{type(e).__name__}: {str(e).replace(path, Path(path).name)}"
 
 def _readable(tree: Path, rows: list, progress: bool) -> tuple[list, list[tuple[str, str]]]:
     "The rows whose file PIL opens, and the others with the reason"
