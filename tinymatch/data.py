@@ -219,7 +219,8 @@ def scan_tree(tree: str | Path,      # a folder of labelled pictures (not the Ti
         listed = {r[0] for r in rows} | {manifest}
         skipped = [(f, "not in the manifest") for f in files if f not in listed]
     else: rows, skipped = _folder_rows(files, layout == "split-folders")
-    if not rows: raise TinymatchError(f"{where}: no pictures found; expected <class>/<picture> folders, split folders or a CSV manifest")
+    if not rows: raise TinymatchError(f"{where}: no pictures found; expected <class>/<picture> folders, split folders, a CSV manifest "
+                                      "or the Tiny ImageNet layout (wnids.txt, train/, val/)")
     if check_images:
         rows, bad = _readable(tree, rows, progress)
         skipped += bad
@@ -443,6 +444,7 @@ def extract_tree(zip_path: str | Path,    # an archive of labelled pictures (any
         files = [i for i in zf.infolist() if not i.is_dir()]
         prefix = _tree_prefix([i.filename for i in files])
         members = [i for i in files if i.filename.startswith(prefix) and not any(_ignored(p) for p in i.filename.split("/"))]
+        if not members: raise TinymatchError(f"{zip_path}: no files inside; expected labelled pictures or the Tiny ImageNet archive")
         dest.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(dest)
         need = _check_space(members, dest, zip_path)
@@ -862,7 +864,7 @@ def cli_prepare(argv: list[str] | None = None) -> int:
         print(f"dataset: {out['root']} ({out['name']}, layout {out['layout']})")
         print(f"images {out['images']}, classes {out['classes']}, groups {out['groups']}")
         print("official split: " + ", ".join(f"{k} {v}" for k, v in out["official_split"].items()))
-        print(_skipped_text(out["skipped"], str(root)))
+        print(_skipped_text(out["skipped"], str(root / TREE_DIR if (root / TREE_DIR).is_dir() else root)))   # as the user's tree names them
         print("split (validation_fraction 0.2, test_fraction 0.2, seed 0): " + ", ".join(f"{k} {v}" for k, v in out["split"].items()))
         print(f"wall time: {out['seconds']:.2f} s")
     return 0
