@@ -20,10 +20,7 @@ def _script():
 
 
 def test_dataset_levers_reads_no_test_picture_nor_one_shot_runs(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("tinymatch.fewshot")   # issue #20's few-shot module (helper branch `fewshot`)
     import tinymatch.evaluation as evaluation_mod
-    from tinymatch.config import ExperimentConfig
-    if "held_out_valid_groups" not in ExperimentConfig.__dataclass_fields__: pytest.skip("needs the layouts branch's held-out groups")
     script, real, hidden = _script(), evaluation_mod.validation_index, {}
 
     def hide_the_rest(index):
