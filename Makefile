@@ -8,7 +8,7 @@ STAMP := $(VENV)/.tinymatch-installed
 
 .PHONY: report test install export clean-nbs readme help
 help:
-	@echo "make report [PROFILE=cpu|smoke|full]   render the HTML report (report/tinymatch_report.html)"
+	@echo "make report [PROFILE=cpu|omniglot|smoke|full]   render the HTML report (report/tinymatch_report.html; omniglot: report/omniglot/)"
 	@echo "make test                              run the sync checks, nbdev_test and pytest"
 	@echo "                                       (the multi-machine HPT test needs TINYMATCH_TEST_PG: bash .ci/run starts PostgreSQL)"
 
