@@ -14,16 +14,16 @@ from .records import machine_info, package_versions
 # %% auto #0
 __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
-           'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir', 'default_out_dir', 'output_paths',
-           'check_out_dir', 'resolve_source', 'notebook_parameters', 'data_checksum', 'determinism_info',
-           'table_display_defaults', 'caption', 'show_figure', 'readable', 'NotebookFailed', 'execute_notebook',
-           'merge_notebooks', 'render_html', 'benchmark_results_dir', 'benchmark_provenance',
-           'benchmark_provenance_text', 'performance_table', 'resolution_table', 'best_input_size', 'input_size_text',
-           'benchmark_results', 'levers_table', 'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table',
-           'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
-           'index_preview', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
-           'decision_table', 'archive_run', 'start_manifest', 'execute_profile', 'run_report', 'cli_report',
-           'write_readme']
+           'FEW_SHOT_SPLITS', 'REFERENCE_SUMMARIES', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile',
+           'run_dir', 'default_out_dir', 'output_paths', 'check_out_dir', 'resolve_source', 'notebook_parameters',
+           'data_checksum', 'determinism_info', 'table_display_defaults', 'caption', 'show_figure', 'readable',
+           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_results_dir',
+           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'resolution_table',
+           'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table', 'pair_scoring_text',
+           'dedup_scale_text', 'near_duplicate_table', 'training_summary_text', 'seed_loss_comparison', 'quality_table',
+           'conclusion_summary', 'manifest_tables', 'index_preview', 'hpt_trials_table', 'projector_text',
+           'comparison_sentence', 'open_set_summary', 'decision_table', 'few_shot_by_split', 'other_reference_runs',
+           'archive_run', 'start_manifest', 'execute_profile', 'run_report', 'cli_report', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -906,6 +906,55 @@ def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
     h = load_hpt_config(hpt_config_path)
     rows = _design_rows(h.base, benchmark_results_dir(results_dir), facts) + _tuning_rows(h, final_training, facts)
     return pd.DataFrame(rows, columns=["decision", "value", "made on"])
+
+# %% ../nbs/14_report.ipynb #dffe1603
+FEW_SHOT_SPLITS = {"seen": "test", "unseen": "unseen_test", "unseen validation": "unseen_valid"}
+
+def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n, D) embeddings); the first is the baseline
+                      index,               # rows of `data.split_index` (split, class_id)
+                      n_way: int = 20,     # classes per episode (at most the split's classes)
+                      k_shot: int = 1,     # support pictures per class
+                      episodes: int = 1000, # seeded episodes per split
+                      seed: int = 0,       # seed of the episodes
+                      splits: dict = FEW_SHOT_SPLITS, # classes name -> split
+                     ):
+    "N-way K-shot accuracy of each embedding on each split's classes with its interval, and the paired difference to the first"
+    import numpy as np, pandas as pd
+    from tinymatch.fewshot import few_shot_accuracy, few_shot_comparison
+    tables = []
+    for group, split in splits.items():
+        rows = np.flatnonzero((index["split"] == split).to_numpy())
+        labels = index["class_id"].to_numpy()[rows]
+        usable = int((pd.Series(labels).value_counts() >= k_shot + 1).sum())
+        if usable < 2: continue
+        way = min(n_way, usable)
+        results = {name: few_shot_accuracy(embed(rows), labels, way, k_shot, episodes, seed=seed, skip_small_classes=True)
+                   for name, embed in embedders.items()}
+        tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{way}-way {k_shot}-shot"))
+    if not tables: raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
+    out = pd.concat(tables, ignore_index=True)
+    return out[["classes", "split", "episode"] + [c for c in out.columns if c not in ("classes", "split", "episode")]]
+
+# %% ../nbs/14_report.ipynb #8c228a9b
+REFERENCE_SUMMARIES = {"omniglot": ("evaluation/one_shot_comparison.csv", "the 20 official Omniglot one-shot runs")}   # profile -> (table in its figures, what it measured)
+
+def other_reference_runs(profile: str,                  # the profile of the report being written
+                         repo: str | Path | None = None, # the repository (default: `find_repo_root`)
+                        ) -> str:
+    "Markdown: every other committed reference run's headline (from its records) and a link to its report"
+    from tinymatch.report_text import reference_run_text
+    repo = Path(repo or find_repo_root()).resolve()
+    here = output_paths(profile, repo)["html"].parent if profile in REFERENCE_PROFILES else None
+    parts = []
+    for other in REFERENCE_PROFILES:
+        if other == profile: continue
+        paths = output_paths(other, repo)
+        link = os.path.relpath(paths["html"], here) if here else paths["html"].relative_to(repo).as_posix()
+        if other in REFERENCE_SUMMARIES:
+            table, what = REFERENCE_SUMMARIES[other]
+            parts.append(reference_run_text(paths["figures"] / table, paths["artifacts"] / "manifest.json", link, what))
+        else: parts.append(f"The `{other}` reference report (profile `{other}`): [{link}]({link}).")
+    return "\n\n".join(parts)
 
 # %% ../nbs/14_report.ipynb #141e512e
 def _copy_tensorboard(params: dict, dest: Path) -> list:
