@@ -116,8 +116,8 @@ display(Markdown(extractor_text(profile, hcfg.base, facts)))
 # #### Choosing the input size
 
 # %%
-config_shown = Path(hpt_config_path).resolve()   # the HPT config, shown inside the repository (papermill runs from its top)
-config_shown = f"`{config_shown.relative_to(Path.cwd().resolve()).as_posix()}`" if config_shown.is_relative_to(Path.cwd().resolve()) else "the profile's HPT config"
+config_file, repo = Path(hpt_config_path).resolve(), Path.cwd().resolve()   # papermill runs from the repository's top
+config_shown = f"`{config_file.relative_to(repo).as_posix()}`" if config_file.is_relative_to(repo) else "the profile's HPT config"
 display(Markdown(input_size_text(facts, hcfg.base, config_shown)))
 if measured_here: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "extraction.json")))
 if measured_here: display(Markdown(benchmark_size_text(best_input_size(benchmarks_dir), hcfg.base.image_size)))
@@ -191,7 +191,8 @@ if measured_here: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir
 levers_table(benchmarks_dir) if measured_here else Markdown("_No training-levers measurement on this data._")
 
 # %%
-if measured_here: caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
+if measured_here:
+    caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
 
 # %% [markdown]
 # ## Open-set protocol and the data behind every decision

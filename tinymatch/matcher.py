@@ -147,7 +147,7 @@ def _load_feature_model(model_dir: Path):
 
 @patch(cls_method=True)
 def load(cls: ImageMatcher,
-         model_dir: str | Path | None = None, # artifact folder: feature_model/ (and threshold.json), or head.keras + config.yaml; default the bundled model
+         model_dir: str | Path | None = None, # feature_model/ (+ threshold.json), or head.keras + config.yaml; default: the bundled model
          rule: str | None = None, # decision rule to use; default the one saved, else "eer"
         ) -> ImageMatcher:
     "Load a matcher from its artifact folder (default: the bundled reference model), with its calibrated threshold when saved"

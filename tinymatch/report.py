@@ -114,7 +114,7 @@ def resolve_source(spec: str | dict | None, # a profile's `data` / `one_shot_run
                    profile: str,             # the profile's name (its synthetic folder)
                    home: Path,               # TINYMATCH_HOME
                   ) -> str | None:
-    "The source a profile names: its synthetic folder, TINYMATCH_DATA, an environment variable (else its default), or the URL / zip / folder itself"
+    "The source a profile names: its synthetic folder, TINYMATCH_DATA, a variable (else its default), or the URL / zip / folder itself"
     if spec is None: return None
     if isinstance(spec, dict):
         unknown = set(spec) - {"env", "default", "title"}
@@ -931,12 +931,14 @@ def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n,
         results = {name: few_shot_accuracy(embed(rows), labels, way, k_shot, episodes, seed=seed, skip_small_classes=True)
                    for name, embed in embedders.items()}
         tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{way}-way {k_shot}-shot"))
-    if not tables: raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
+    if not tables:
+        raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
     out = pd.concat(tables, ignore_index=True)
     return out[["classes", "split", "episode"] + [c for c in out.columns if c not in ("classes", "split", "episode")]]
 
 # %% ../nbs/14_report.ipynb #8c228a9b
-REFERENCE_SUMMARIES = {"omniglot": ("evaluation/one_shot_comparison.csv", "the 20 official Omniglot one-shot runs")}   # profile -> (table in its figures, what it measured)
+REFERENCE_SUMMARIES = {   # profile -> (its headline table, inside its figures, and what it measured)
+    "omniglot": ("evaluation/one_shot_comparison.csv", "the 20 official Omniglot one-shot runs")}
 
 def other_reference_runs(profile: str,                  # the profile of the report being written
                          repo: str | Path | None = None, # the repository (default: `find_repo_root`)
