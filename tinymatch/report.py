@@ -135,9 +135,9 @@ def notebook_parameters(profile: Profile,  # the profile being run
     "The papermill parameters shared by every report notebook of `profile`"
     home, repo = home_dir(home), find_repo_root()
     runs = run_dir(profile.name, home)
-    title = profile.data.get("title") if isinstance(profile.data, dict) else None
+    title = profile.data.get("title") if isinstance(profile.data, dict) else "synthetic shapes" if profile.data == "synthetic" else None
     return dict(profile=profile.name, home=str(home), source=_profile_source(profile, home),
-                one_shot_runs=resolve_source(profile.one_shot_runs, profile.name, home), dataset_title=title,
+                one_shot_runs=resolve_source(profile.one_shot_runs, f"{profile.name}-one-shot-runs", home), dataset_title=title,
                 dataset_path=str(runs / "dataset.json"),
                 figures=str(output_paths(profile.name, out_dir)["figures"]),
                 hpt_config_path=str((repo / profile.hpt_config).resolve()),
