@@ -39,10 +39,8 @@ from tinymatch.projector import export_split, plot_embedding_2d
 from tinymatch.report import caption, pair_scoring_text, readable, few_shot_by_split
 from tinymatch.report_text import one_shot_text, anchors_table, one_shot_targets
 from tinymatch.evaluation import embed_rows
-from tinymatch.extractors import get_extractor
-from tinymatch.fewshot import (make_one_shot_runs, read_one_shot_runs, score_one_shot_runs, embedding_distances, model_embed,
+from tinymatch.fewshot import (ONE_SHOT_METHODS, make_one_shot_runs, read_one_shot_runs, score_one_shot_runs, method_distances,
                                one_shot_comparison, one_shot_run_errors, plot_one_shot_run)
-from tinymatch.baselines import mhd_distances
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -294,15 +292,13 @@ readable(few_shot.round(4))
 if one_shot_runs:
     if synthetic and not Path(one_shot_runs).exists(): make_one_shot_runs(one_shot_runs)   # the smoke profile's made-up runs
     runs = read_one_shot_runs(one_shot_runs, home)
-    extractor = get_extractor(str(cfg.feature_extractor)).build(cfg.image_size, home)
-    scores = {"raw extractor features": score_one_shot_runs(runs, embedding_distances(model_embed(extractor)), seed=seed, progress=False),
-              "trained matcher": score_one_shot_runs(runs, embedding_distances(matcher.embed), seed=seed, progress=False),
-              "MHD (inked pixels)": score_one_shot_runs(runs, mhd_distances, seed=seed, progress=False)}
+    scores = {ONE_SHOT_METHODS[m]: score_one_shot_runs(runs, method_distances(m, matcher, home), seed=seed, progress=False)
+              for m in ("raw", "matcher", "mhd")}          # the first, the raw features, is what the others are compared with
     one_shot = one_shot_comparison(scores)
     record_metrics(model_dir, one_shot={name: sc.to_dict() for name, sc in scores.items()})
     save_table(one_shot, "evaluation/one_shot_comparison", figures)
     measured = {r.method: (r.accuracy, r.accuracy_lo, r.accuracy_hi) for r in one_shot.itertuples()}
-    trained = one_shot.set_index("method").loc["trained matcher"]
+    trained = one_shot.set_index("method").loc[ONE_SHOT_METHODS["matcher"]]
     display(Markdown(one_shot_text(measured, (trained.difference, trained.difference_lo, trained.difference_hi), len(runs))))
     caption("Accuracy of each method on the official runs (95% intervals over runs) and its paired difference to the raw features.")
     display(readable(one_shot.round(4)))
@@ -317,7 +313,7 @@ if one_shot_runs:
 
 # %%
 if one_shot_runs:
-    worst = max(runs, key=lambda r: scores["trained matcher"].per_run.set_index("run").loc[r.name, "errors"])
+    worst = max(runs, key=lambda r: scores[ONE_SHOT_METHODS["matcher"]].per_run.set_index("run").loc[r.name, "errors"])
     plot_one_shot_run(worst, scores, out_dir=figures)
     caption(f"{worst.name}, the run the trained matcher gets most wrong: each query, its right answer and each method's choice.",
             alt="Rows of handwritten characters: a query, its right answer and each method's chosen drawing framed green or red")

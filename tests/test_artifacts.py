@@ -35,7 +35,7 @@ def test_committed_tensorboard_export(profile):
 def test_committed_omniglot_one_shot_results():
     figures = output_paths("omniglot", ROOT)["figures"]
     table = pd.read_csv(figures / "evaluation" / "one_shot_comparison.csv")
-    assert {"trained matcher", "raw extractor features", "MHD (inked pixels)"} <= set(table["method"]), table
+    assert {"trained matcher", "raw extractor features", "Modified Hausdorff Distance"} <= set(table["method"]), table
     assert table[["accuracy", "accuracy_lo", "accuracy_hi"]].notna().all().all()
     errors = pd.read_csv(figures / "evaluation" / "one_shot_run_errors.csv")
     assert len(errors) == 21 and errors["run"].iloc[-1] == "all runs"          # the 20 official runs and the overall error

@@ -152,7 +152,7 @@ def test_few_shot_and_one_shot_sections(smoke_run):
     assert {"seen", "unseen"} <= set(few["classes"]) and {"trained matcher", "raw extractor features"} <= set(few["method"])
     assert few[["accuracy", "accuracy_lo", "accuracy_hi"]].notna().all().all()
     one = pd.read_csv(figures / "evaluation" / "one_shot_comparison.csv")     # the smoke profile's made-up runs
-    assert set(one["method"]) == {"trained matcher", "raw extractor features", "MHD (inked pixels)"}
+    assert set(one["method"]) == {"trained matcher", "raw extractor features", "Modified Hausdorff Distance"}
     assert (figures / "evaluation" / "one_shot_run_errors.csv").exists() and list((figures / "one_shot").glob("*.png"))
     html = smoke_run["html"].read_text()
     for said in ("Few-shot accuracy", "The official one-shot runs", "published", "Koch", "trained matcher accuracy &gt;= 92.0%"):
