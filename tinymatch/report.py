@@ -685,7 +685,7 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
                        storage: str | None = None,   # Optuna storage URL override
                        facts: dict | None = None,    # the dataset description; the goals and the original study are Tiny ImageNet's
                       ) -> str:
-    "Markdown stating the final model's results (against the goals, on Tiny ImageNet) and the HPT outcome, from the run's files"
+    "Markdown: the final model's results (against the goals, on Tiny ImageNet; on the one-shot runs when scored) and the HPT outcome"
     from tinymatch.config import load_experiment_config, load_hpt_config
     from tinymatch.report_text import is_tiny_imagenet
     cfg = load_experiment_config(best_config_path)
@@ -701,6 +701,9 @@ def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
         table = quality_table(m)
         goals = "; ".join(f"{r.metric} {r.measured:.3f} (goal {r.goal:g}, {'met' if r.met else 'not met'})" for r in table.itertuples())
         lines.append(f"Against the goals: {goals}; **{int(table['met'].sum())} of {len(table)} met**.")
+    if evaluation.get("one_shot"):   # the official one-shot runs, when the profile gave them
+        from tinymatch.report_text import one_shot_record_text
+        lines.append(one_shot_record_text(evaluation["one_shot"]))
     outcome = _hpt_outcome(load_hpt_config(hpt_config_path), home, storage, compare=original)
     return "\n\n".join(lines + ([outcome] if outcome else []))
 
