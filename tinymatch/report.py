@@ -923,7 +923,7 @@ def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n,
                      ):
     "N-way K-shot accuracy of each embedding on each split's classes with its interval, and the paired difference to the first"
     import numpy as np, pandas as pd
-    from tinymatch.fewshot import few_shot_accuracy, few_shot_comparison
+    from tinymatch.fewshot import few_shot_on_split, few_shot_comparison
     tables = []
     for group, split in splits.items():
         rows = np.flatnonzero((index["split"] == split).to_numpy())
@@ -931,8 +931,8 @@ def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n,
         usable = int((pd.Series(labels).value_counts() >= k_shot + 1).sum())
         if usable < 2: continue
         way = min(n_way, usable)
-        results = {name: few_shot_accuracy(embed(rows), labels, way, k_shot, episodes, seed=seed, skip_small_classes=True)
-                   for name, embed in embedders.items()}
+        results = few_shot_on_split(embedders, index, split, n_way=way, k_shot=k_shot, episodes=episodes, seed=seed,
+                                    skip_small_classes=True)
         tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{way}-way {k_shot}-shot"))
     if not tables:
         raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
