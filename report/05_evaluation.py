@@ -299,7 +299,7 @@ if one_shot_runs:
     save_table(one_shot, "evaluation/one_shot_comparison", figures)
     measured = {r.method: (r.accuracy, r.accuracy_lo, r.accuracy_hi) for r in one_shot.itertuples()}
     trained = one_shot.set_index("method").loc[ONE_SHOT_METHODS["matcher"]]
-    display(Markdown(one_shot_text(measured, (trained.difference, trained.difference_lo, trained.difference_hi), len(runs))))
+    display(Markdown(one_shot_text(measured, (trained.difference, trained.difference_lo, trained.difference_hi), len(runs), runs[0].n_way)))
     caption("Accuracy of each method on the official runs (95% intervals over runs) and its paired difference to the raw features.")
     display(readable(one_shot.round(4)))
 else: display(Markdown("_This profile names no official one-shot runs._"))
