@@ -93,10 +93,11 @@ def default_out_dir(profile: str, home: str | Path | None = None) -> Path:
 
 def output_paths(profile: str,          # the profile being run
                  out_dir: str | Path,   # its output folder (`default_out_dir` or --out)
+                 repo: str | Path | None = None, # the repository (default: `find_repo_root`)
                 ) -> dict:
     "The figures folder, the HTML report and the records folder of a run: a reference run in the repository gets its own subfolder"
     out = Path(out_dir).resolve()
-    sub = REFERENCE_PROFILES.get(profile, "") if out == find_repo_root().resolve() else ""
+    sub = REFERENCE_PROFILES.get(profile, "") if out == Path(repo or find_repo_root()).resolve() else ""
     return dict(figures=out / "figures" / sub, html=out / "report" / sub / "tinymatch_report.html",
                 artifacts=out / "report" / "artifacts" / profile)
 
@@ -949,11 +950,11 @@ def other_reference_runs(profile: str,                  # the profile of the rep
     "Markdown: every other committed reference run's headline (from its records) and a link to its report"
     from tinymatch.report_text import reference_run_text
     repo = Path(repo or find_repo_root()).resolve()
-    here = output_paths(profile, repo)["html"].parent if profile in REFERENCE_PROFILES else None
+    here = output_paths(profile, repo, repo)["html"].parent if profile in REFERENCE_PROFILES else None
     parts = []
     for other in REFERENCE_PROFILES:
         if other == profile: continue
-        paths = output_paths(other, repo)
+        paths = output_paths(other, repo, repo)
         link = os.path.relpath(paths["html"], here) if here else paths["html"].relative_to(repo).as_posix()
         if other in REFERENCE_SUMMARIES:
             table, what = REFERENCE_SUMMARIES[other]
