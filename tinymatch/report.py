@@ -419,7 +419,7 @@ REPORT_CSS = ("figure.tm-figure{margin:1.5em auto;text-align:center}figure.tm-fi
 
 def render_html(notebooks: list,           # executed notebooks in report order
                 out_path: str | Path,      # the HTML file to write
-                title: str = "tinymatch: image matching on Tiny ImageNet", # page title
+                title: str = "tinymatch report", # page title (`run_report` gives `report_text.report_title` of the run's data)
                 exclude_input: bool = True, # hide code cells
                ) -> Path:
     "Merge executed notebooks into one offline HTML report: typeset math, numbered and captioned figures and tables, a table of contents"
