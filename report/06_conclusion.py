@@ -27,7 +27,7 @@ display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path
 # %% [markdown]
 # ### Seen and unseen classes
 #
-# Whether the recipe carries over from faces to objects in general shows in the classes the head never
+# Whether the recipe carries over from faces to pictures in general shows in the classes the head never
 # saw. The statements below are generated from the evaluation's records; the comparison of the trained
 # head with the raw extractor features names a winner only where the paired bootstrap interval of the
 # difference excludes zero.
