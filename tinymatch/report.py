@@ -914,27 +914,38 @@ def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
 # %% ../nbs/14_report.ipynb #dffe1603
 FEW_SHOT_SPLITS = {"seen": "test", "unseen": "unseen_test", "unseen validation": "unseen_valid"}
 
+def _usable_classes(labels, k_shot: int) -> int:
+    "Classes with at least K + 1 pictures (a support and a query)"
+    import pandas as pd
+    return int((pd.Series(labels).value_counts() >= k_shot + 1).sum())
+
 def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n, D) embeddings); the first is the baseline
-                      index,               # rows of `data.split_index` (split, class_id)
+                      index,               # rows of `data.split_index` (split, class_id, and group when the data has groups)
                       n_way: int = 20,     # classes per episode (at most the split's classes)
                       k_shot: int = 1,     # support pictures per class
                       episodes: int = 1000, # seeded episodes per split
                       seed: int = 0,       # seed of the episodes
                       splits: dict = FEW_SHOT_SPLITS, # classes name -> split
                      ):
-    "N-way K-shot accuracy of each embedding on each split's classes with its interval, and the paired difference to the first"
+    "N-way K-shot accuracy of each embedding on each split's classes (and within one group, when the data has groups), paired to the first"
     import numpy as np, pandas as pd
     from tinymatch.fewshot import few_shot_on_split, few_shot_comparison
+    grouped = "group" in index.columns and bool((index["group"].astype(str) != "").any())
     tables = []
     for group, split in splits.items():
         rows = np.flatnonzero((index["split"] == split).to_numpy())
         labels = index["class_id"].to_numpy()[rows]
-        usable = int((pd.Series(labels).value_counts() >= k_shot + 1).sum())
-        if usable < 2: continue
-        way = min(n_way, usable)
-        results = few_shot_on_split(embedders, index, split, n_way=way, k_shot=k_shot, episodes=episodes, seed=seed,
-                                    skip_small_classes=True)
+        way = min(n_way, _usable_classes(labels, k_shot))
+        if way < 2: continue
+        args = dict(k_shot=k_shot, episodes=episodes, seed=seed, skip_small_classes=True)
+        results = few_shot_on_split(embedders, index, split, n_way=way, **args)
         tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{way}-way {k_shot}-shot"))
+        if not grouped: continue
+        in_group = pd.DataFrame({"g": index["group"].to_numpy()[rows], "c": labels})   # episodes within one group, as the Omniglot runs
+        gway = min(n_way, max(_usable_classes(t["c"], k_shot) for _, t in in_group.groupby("g")))
+        if gway < 2: continue
+        results = few_shot_on_split(embedders, index, split, group_column="group", n_way=gway, **args)
+        tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{gway}-way {k_shot}-shot within one group"))
     if not tables:
         raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
     out = pd.concat(tables, ignore_index=True)
