@@ -1,7 +1,7 @@
 """Packaging for tinymatch: nbdev 2's template, reading everything from settings.ini.
 
-Differs from the template in one way: versions are compared with `packaging.version`, because
-current setuptools no longer ships `pkg_resources`. Requirements come from the pinned file named by
+Differs from the template in one way: no `pkg_resources` (current setuptools no longer ships it).
+Requirements come from the pinned file named by
 `requirements_file` in settings.ini, so the Makefile and the package install the same versions.
 """
 import sys
@@ -9,7 +9,6 @@ from configparser import ConfigParser
 from pathlib import Path
 
 import setuptools
-from packaging.version import Version
 
 here = Path(__file__).parent
 config = ConfigParser(delimiters=["="])

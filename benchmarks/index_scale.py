@@ -25,7 +25,7 @@ OUT = Path(__file__).resolve().parent / "results"
 RECALL_NOTE = ("recall_at_10 is against exact top-10 on i.i.d. random vectors: beyond the query's source the true neighbours "
                "are noise ties (cosine ~0.2), which no approximate index finds or needs; source_found_first and the planted-pair "
                "recall of dedup_scale.json measure what a gallery needs (near neighbours)")
-NOTE = "measured on a shared 2-core machine; the load average of each phase is in load_average_1_5_15 (other jobs run beside it)"
+NOTE = "the load average of each phase is in load_average_1_5_15 (the load at the start and the end is in load)"
 
 
 def main():

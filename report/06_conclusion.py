@@ -57,8 +57,10 @@ display(Markdown(other_reference_runs(profile)))
 # work, both measured in one benchmark run. These benchmarks were **not** run by this report: the scripts
 # in `benchmarks/` measured them separately and stored the results in `benchmarks/results/*.json`, which
 # this section only reads. Each row gives the date, machine and command of its measurement as the file
-# records them ("not recorded" where it does not). Absolute times vary with the machine and its load
-# (the load average is in the machine column); each ratio compares two ways measured back to back.
+# records them ("not recorded" where it does not). Absolute times vary with the machine and its load: a
+# benchmark measures only when the machine is quiet (1-minute load average at most 0.5 at its start) unless
+# told otherwise, and the "measured alone" column marks a row taken under load, or whose load at the start
+# was not recorded; each ratio compares two ways measured back to back.
 
 # %%
 perf = performance_table(benchmarks_dir)

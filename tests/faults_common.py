@@ -96,3 +96,31 @@ def kill_when(proc, probe, timeout=180.0):
         raise AssertionError(f"the process ended (rc {proc.returncode}) before the fault could be injected: {tail}")
     os.kill(proc.pid, signal.SIGKILL); proc.wait()
     return seen
+
+
+SLOW = """
+import importlib, sys, time
+from tinymatch.cli import main
+module, name, pause, mark = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+m = importlib.import_module(module); f = getattr(m, name)
+def slowed(*a, **k):
+    r = f(*a, **k)
+    with open(mark, "a") as out: out.write("1\\n")   # the test counts the calls
+    time.sleep(pause); return r
+setattr(m, name, slowed)
+raise SystemExit(main(sys.argv[5:]))
+"""
+def slowed(target: str, pause: float, mark: Path, *args):
+    "`tinymatch ARGS` in the background with `module:function` followed by a pause at every call (counted in `mark`)"
+    module, name = target.split(":")
+    return subprocess.Popen([sys.executable, "-c", SLOW, module, name, str(pause), str(mark), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def calls(mark: Path) -> int:
+    return len(mark.read_text().splitlines()) if mark.exists() else 0
+
+
+def flip_byte(path: Path, offset: int):
+    with open(path, "r+b") as f:
+        f.seek(offset); b = f.read(1); f.seek(offset); f.write(bytes([b[0] ^ 0x04]))

@@ -6,42 +6,15 @@ epochs, trials, files) and its result equals an uninterrupted run's. The kill po
 TINYMATCH_FAULT_SEED (default 15) and are printed. A slow-down wrapper (`slowed`) only widens the window
 in which the kill lands; the kill itself is a real SIGKILL of the real command.
 """
-import json, os, shutil, signal, subprocess, sys, time, zipfile
+import json, os, shutil, signal, subprocess, time, zipfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from faults_common import ROOT, BIN, RNG, synthetic_setup, hpt_yaml, train_yaml, run, start, wait_for, kill_when
+from faults_common import (ROOT, BIN, RNG, synthetic_setup, hpt_yaml, train_yaml, run, start, wait_for, kill_when, slowed, calls,
+                          flip_byte)
 
-SLOW = """
-import importlib, sys, time
-from tinymatch.cli import main
-module, name, pause, mark = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-m = importlib.import_module(module); f = getattr(m, name)
-def slowed(*a, **k):
-    r = f(*a, **k)
-    with open(mark, "a") as out: out.write("1\\n")   # the test counts the calls
-    time.sleep(pause); return r
-setattr(m, name, slowed)
-raise SystemExit(main(sys.argv[5:]))
-"""
 COUNTS = dict(faults=0, reused=0, lost=0)
-
-
-def slowed(target: str, pause: float, mark: Path, *args):
-    "`tinymatch ARGS` in the background with `module:function` followed by a pause at every call (counted in `mark`)"
-    module, name = target.split(":")
-    return subprocess.Popen([sys.executable, "-c", SLOW, module, name, str(pause), str(mark), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-
-
-def calls(mark: Path) -> int:
-    return len(mark.read_text().splitlines()) if mark.exists() else 0
-
-
-def flip_byte(path: Path, offset: int):
-    with open(path, "r+b") as f:
-        f.seek(offset); b = f.read(1); f.seek(offset); f.write(bytes([b[0] ^ 0x04]))
 
 
 @pytest.fixture(scope="module")
@@ -164,23 +137,26 @@ def test_kill_train(setup, trained, tmp_path):
 
 def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     "SIGKILL while `tinymatch search` builds a folder's FAISS gallery, then a bit-flipped index file: both detected, never trusted"
-    from tinymatch.search import Gallery
-    folder = setup["root"] / "train"                                     # 120 images: two batches of 64
+    from tinymatch.search import Gallery, folder_files
+    folder = setup["root"] / "train"                                     # 120 images: chunks of 32, batches of 32
     query = sorted((setup["root"] / "val" / "images").glob("*.JPEG"))[0]
     home = tmp_path / "g"
-    args = ["search", query, "--gallery", folder, "--model", trained, "--home", home, "--json", "-k", 5]
+    args = ["search", query, "--gallery", folder, "--model", trained, "--home", home, "--json", "-k", 5, "--chunk-size", 32]
     mark = tmp_path / "mark"
     p = slowed("tinymatch.pipelines:_try_load", 0.02, mark, *args)      # every decoded image is counted
-    kill_when(p, lambda: calls(mark) >= 70, timeout=300)                 # in the second batch of the build
+    kill_when(p, lambda: calls(mark) >= 70, timeout=300)                 # decoding the third batch: the first chunk is committed
     COUNTS["faults"] += 1
-    assert not list((home / "galleries").glob("*/store.npz"))            # no half-written store
+    done = len(json.loads(next((home / "galleries").glob("*/manifest.json")).read_text())["chunks"])
+    assert done >= 1                                                     # work finished before the kill survives it
     killed_rerun = json.loads(run(*args, check=True).stdout)
+    g, n_files = killed_rerun["gallery"], len(folder_files(folder))       # the 120 images and each class's boxes.txt
+    assert g["embedded"] + g["unreadable"] == n_files - 32 * done and g["kept"] + g["embedded"] == 120, g   # exactly the rest
     ref = json.loads(run("search", query, "--gallery", folder, "--model", trained, "--home", tmp_path / "ref", "--json", "-k", 5,
-                         check=True).stdout)
+                         "--chunk-size", 32, check=True).stdout)
     assert killed_rerun["results"] == ref["results"]
     counts = Gallery.open(folder, trained, home=home).update(progress=False)["search"]
     assert counts["embedded"] == 0 and counts["kept"] == 120, counts    # reused, not re-embedded
-    COUNTS["reused"] += 1
+    COUNTS["reused"] += done
     index_file = next((home / "galleries").glob("*/index.faiss"))
     flip_byte(index_file, os.path.getsize(index_file) // 2)             # a bit flip inside the stored index
     COUNTS["faults"] += 1
@@ -189,6 +165,7 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     assert again.store("search").embedder.calls == 1                    # the query only: rebuilt from the stored vectors
     test_paths = [r["path"] for r in ref["results"]]
     assert [str(p) for p in hits["path"]] == test_paths, (list(hits["path"]), test_paths)
+    print(f"\ngallery build killed after {done} chunks of 32 files; the rerun reused {g['kept']} images and embedded {g['embedded']}")
 
 
 def test_same_seed_same_results(setup, trained, tmp_path):

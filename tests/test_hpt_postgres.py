@@ -2,26 +2,52 @@
 worker is SIGKILLed in the middle of a trial. The study still ends with exactly its number of distinct
 finished configurations, the killed trial is failed by the heartbeat and retried, nothing counts twice.
 
-Needs a server: `.ci/run` starts a throwaway one and sets TINYMATCH_TEST_PG. On a developer machine:
-
-    eval "$(bash .ci/start_postgres)"     # prints: export TINYMATCH_TEST_PG=postgresql+psycopg://...
-
-Without it this test fails (saying so); set TINYMATCH_SKIP_PG=1 to skip it on purpose.
+The server: the one named by TINYMATCH_TEST_PG (`postgresql+psycopg://...`) when set, else a throwaway one that
+this test starts itself from the `pgserver` wheel (pinned in requirements-dev.txt: PostgreSQL 16 binaries, no
+root, no system package), in a temporary folder, stopped and deleted after (as root, pgserver runs the server as
+a `pgserver` system user that it creates, since initdb refuses root). Without a reachable server the test
+fails, saying why; set TINYMATCH_SKIP_PG=1 to skip it on purpose.
 """
-import os, signal, subprocess, uuid
+import os, shutil, signal, subprocess, tempfile, uuid
+from pathlib import Path
 import pytest
 from faults_common import BIN, synthetic_setup, hpt_yaml, wait_for
 
-HOW = ('no PostgreSQL server: start one with `eval "$(bash .ci/start_postgres)"` (sets TINYMATCH_TEST_PG), '
-       'or set TINYMATCH_SKIP_PG=1 to skip')
+HOW = "set TINYMATCH_TEST_PG=postgresql+psycopg://..., or TINYMATCH_SKIP_PG=1 to skip this test on purpose"
+
+
+def server_version(url: str) -> str:
+    "The version string of the PostgreSQL server at SQLAlchemy `url`: proves a real server answers"
+    import sqlalchemy
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn: return conn.execute(sqlalchemy.text("select version()")).scalar()
+    finally: engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def pg_url():
+    "TINYMATCH_TEST_PG, else a throwaway `pgserver` PostgreSQL in a temporary folder, stopped and deleted after"
     if os.environ.get("TINYMATCH_SKIP_PG") == "1": pytest.skip("TINYMATCH_SKIP_PG=1")
-    url = os.environ.get("TINYMATCH_TEST_PG")
-    if not url: pytest.fail(HOW, pytrace=False)
-    return url
+    url, server, folder = os.environ.get("TINYMATCH_TEST_PG"), None, None
+    try:
+        if not url:
+            try: import pgserver
+            except ImportError: pytest.fail(f"no PostgreSQL server: pgserver is not installed (pip install -r requirements-dev.txt); {HOW}",
+                                            pytrace=False)
+            # not under pytest's base temp: pytest resets that to 0700 at every session start (another pytest run on the machine
+            # included), and as root the server runs as a `pgserver` user that must reach its data folder
+            folder = Path(tempfile.mkdtemp(prefix="tinymatch-pg-"))
+            try: server = pgserver.get_server(folder / "data", cleanup_mode="delete")
+            except Exception as e: pytest.fail(f"no PostgreSQL server: pgserver could not start one ({type(e).__name__}: {e}); {HOW}",
+                                               pytrace=False)
+            url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)   # a Unix socket in the data folder
+        try: print(f"\nPostgreSQL: {server_version(url)}")
+        except Exception as e: pytest.fail(f"no PostgreSQL server at {url} ({type(e).__name__}: {e}); {HOW}", pytrace=False)
+        yield url
+    finally:
+        if server is not None: server.cleanup()
+        if folder is not None: shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_three_workers_one_killed(pg_url, tmp_path):

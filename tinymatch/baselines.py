@@ -4,12 +4,15 @@
 
 # %% ../nbs/16_baselines.ipynb #16d26666
 from __future__ import annotations
-import time
+import contextlib, time
+from pathlib import Path
+from typing import Sequence
 import numpy as np
+from .core import TinymatchError
 
 # %% auto #0
 __all__ = ['argsort_rank_auc', 'seed_dedup', 'phash_groups', 'ms_loss_loops', 'pair_generator_dataset', 'generator_pair_scores',
-           'bare_images_per_second']
+           'bare_images_per_second', 'ink_points', 'modified_hausdorff_distance', 'mhd_distances']
 
 # %% ../nbs/16_baselines.ipynb #363d0451
 def argsort_rank_auc(scores: np.ndarray,   # one score per pair
@@ -131,3 +134,50 @@ def bare_images_per_second(forward,             # batch -> outputs (a model call
         for b in batches: forward(b).numpy(); n += len(b)
         if time.perf_counter() - t0 >= min_seconds: break
     return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
+
+# %% ../nbs/16_baselines.ipynb #7ddc88f7
+def ink_points(image,                 # a path or PIL image of a drawing
+               threshold: int = 128,  # grey levels below it are ink (dark strokes on a light background)
+               centre: bool = True,   # subtract the points' mean (as the Omniglot demo does: shifts do not count)
+              ) -> np.ndarray:
+    "(n, 2) float64 coordinates (row, column) of a drawing's inked pixels"
+    from PIL import Image
+    where = str(image) if isinstance(image, (str, Path)) else "image"
+    with (Image.open(image) if isinstance(image, (str, Path)) else contextlib.nullcontext(image)) as im:
+        points = np.argwhere(np.asarray(im.convert("L")) < threshold).astype(np.float64)
+    if not len(points): raise TinymatchError(f"{where}: expected a drawing with inked (dark) pixels, got none")
+    return points - points.mean(0) if centre else points
+
+# %% ../nbs/16_baselines.ipynb #aeb82ebf
+def _points(x, name: str) -> np.ndarray:
+    "`x` as a (n, d) float64 array with n >= 1, else a one-line error"
+    x = np.asarray(x, np.float64)
+    if x.ndim != 2 or len(x) == 0: raise TinymatchError(f"{name}: expected a (n, 2) array of points with n >= 1, got shape {x.shape}")
+    return x
+
+def _mhd(a: np.ndarray, a_tree, b: np.ndarray, b_tree) -> float:
+    "MHD of two point sets given a KD-tree of each"
+    return float(max(b_tree.query(a)[0].mean(), a_tree.query(b)[0].mean()))
+
+def modified_hausdorff_distance(a_points: np.ndarray, # (n, 2) points of one drawing (e.g. `ink_points`)
+                                b_points: np.ndarray, # (m, 2) points of the other
+                               ) -> float:
+    "max of the two mean nearest-point distances between the sets (Dubuisson and Jain 1994)"
+    from scipy.spatial import cKDTree
+    a, b = _points(a_points, "a_points"), _points(b_points, "b_points")
+    return _mhd(a, cKDTree(a), b, cKDTree(b))
+
+# %% ../nbs/16_baselines.ipynb #7fb67266
+def mhd_distances(train_paths: Sequence,  # candidate drawings
+                  query_paths: Sequence,  # query drawings
+                  threshold: int = 128,   # grey levels below it are ink
+                 ) -> np.ndarray:
+    "(queries, train) Modified Hausdorff Distances between the centred inked pixels of the drawings (a `fewshot` distances function)"
+    from scipy.spatial import cKDTree
+    train = [ink_points(p, threshold) for p in train_paths]
+    queries = [ink_points(p, threshold) for p in query_paths]
+    train_trees, query_trees = [cKDTree(t) for t in train], [cKDTree(q) for q in queries]
+    out = np.empty((len(queries), len(train)))
+    for i, (q, q_tree) in enumerate(zip(queries, query_trees)):
+        for j, (t, t_tree) in enumerate(zip(train, train_trees)): out[i, j] = _mhd(q, q_tree, t, t_tree)
+    return out

@@ -19,6 +19,7 @@ COMMANDS = {
     "train": ("tinymatch.train:cli_train", "train a FeatureModel from an experiment config"),
     "hpt": ("tinymatch.hpt:cli_hpt", "run or resume an Optuna hyperparameter study"),
     "evaluate": ("tinymatch.evaluation:cli_evaluate", "exact evaluation of a trained matcher on every test pair"),
+    "one-shot": ("tinymatch.fewshot:cli_one_shot", "score Omniglot's official one-shot runs: matcher, raw features, MHD baseline"),
     "match": ("tinymatch.matcher:cli_match", "say whether two images match"),
     "search": ("tinymatch.search:cli_search", "find the most similar images in a gallery folder"),
     "dedup": ("tinymatch.search:cli_dedup", "group copies of the same picture in a folder (no model needed)"),

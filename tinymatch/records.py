@@ -4,22 +4,45 @@
 
 # %% ../nbs/00a_records.ipynb #r0000002
 from __future__ import annotations
-import argparse, datetime as dt, importlib.metadata, json, os, platform, shlex, sys
+import argparse, datetime as dt, importlib.metadata, json, os, platform, shlex, sys, time
 from pathlib import Path
 from .core import TinymatchError, write_json
 
 # %% auto #0
-__all__ = ['MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'machine_info', 'peak_rss_gb',
-           'available_memory_bytes', 'timed', 'latency_ms', 'interleaved_timings', 'package_versions', 'comparison',
-           'script_command', 'result_record', 'write_result', 'read_result', 'triplet_loss_comparisons',
-           'exact_auc_comparisons', 'pair_scoring_comparisons', 'hpt_trial_comparisons', 'extraction_comparisons',
-           'folder_embedding_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
-           'result_comparisons', 'merge_result_rows', 'measured_rows', 'benchmark_parser']
+__all__ = ['LOAD_LIMIT', 'START_ENV', 'MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPARISONS', 'load_average', 'start_benchmark',
+           'machine_info', 'peak_rss_gb', 'available_memory_bytes', 'timed', 'latency_ms', 'interleaved_timings',
+           'package_versions', 'comparison', 'script_command', 'result_record', 'write_result', 'read_result',
+           'measured_alone_text', 'triplet_loss_comparisons', 'exact_auc_comparisons', 'pair_scoring_comparisons',
+           'hpt_trial_comparisons', 'extraction_comparisons', 'folder_embedding_comparisons',
+           'gallery_resume_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons', 'result_comparisons',
+           'merge_result_rows', 'measured_rows', 'BenchmarkParser', 'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
     "The 1, 5 and 15 minute load averages, rounded to 2 decimals (None where the platform has none)"
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+# %% ../nbs/00a_records.ipynb #8f8bbf86
+LOAD_LIMIT = 0.5                           # the highest 1-minute load average at which a benchmark counts as measured alone
+START_ENV = "TINYMATCH_BENCHMARK_START"    # a started benchmark's start record (JSON), inherited by its child processes
+
+def start_benchmark(allow_load: bool = False,    # measure on a busy machine anyway (the result says so)
+                    wait_seconds: float = 0,     # how long to wait for the load to fall to `limit` before refusing
+                    limit: float = LOAD_LIMIT,   # the highest 1-minute load average that counts as alone
+                   ) -> dict:
+    "Note the load average at a benchmark's start for its result; wait for a busy machine, then refuse it unless `allow_load`"
+    if os.environ.get(START_ENV): return json.loads(os.environ[START_ENV])   # a child of a started benchmark
+    load, waited = load_average(), 0.0
+    busy = lambda: load is not None and load[0] > limit and not allow_load
+    if busy() and wait_seconds > 0:
+        print(f"load average {load[0]} > {limit}: waiting up to {wait_seconds:.0f} s for the machine to quieten", file=sys.stderr)
+    while busy() and waited < wait_seconds:
+        time.sleep(5); waited += 5; load = load_average()
+    if busy(): raise TinymatchError(f"load average: expected at most {limit} (1 minute) to measure alone, got {load[0]}; "
+                                    "stop other work and run again, or pass --allow-load (the result is marked as measured under load)")
+    start = dict(start_1_5_15=load, limit=limit, allowed_under_load=bool(allow_load))
+    os.environ[START_ENV] = json.dumps(start)
+    return start
 
 # %% ../nbs/00a_records.ipynb #r0000005
 def _meminfo_kb(field: str) -> int | None:
@@ -127,11 +150,14 @@ def result_record(name: str,                # the benchmark's name (its file ste
                   result: dict,             # what it measured
                   command: str | None = None, # what produced it (default `script_command()`)
                  ) -> dict:
-    "`result` with the schema's `benchmark`, `time` (ISO 8601 UTC), `command` and `machine`; a `time` or `command` it has is kept"
+    "`result` with the schema's `benchmark`, `time` (ISO 8601 UTC), `command`, `machine` and `load`; its own `time`, `command`, `load` kept"
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = {"benchmark": name, "time": now, "command": command or script_command()}
     out.update(result)
     out.update(benchmark=name, machine={**machine_info(), **(result.get("machine") or {})})
+    unrecorded = dict(start_1_5_15=None, limit=LOAD_LIMIT, allowed_under_load=None)   # not started by `start_benchmark`
+    start = json.loads(os.environ[START_ENV]) if os.environ.get(START_ENV) else unrecorded
+    out.setdefault("load", {**start, "end_1_5_15": load_average()})   # load average at the start (`start_benchmark`) and now
     return out
 
 # %% ../nbs/00a_records.ipynb #r0000022
@@ -154,6 +180,15 @@ def read_result(name: str,                # the benchmark's name
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise TinymatchError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, dict): raise TinymatchError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+# %% ../nbs/00a_records.ipynb #83f17293
+def measured_alone_text(result: dict, # a stored result (`read_result`)
+                       ) -> str:
+    "'yes' with the 1-minute load at a result's start when at most its limit, else 'no' and why (busy, or a start load not recorded)"
+    load = result.get("load") or {}
+    start, limit = load.get("start_1_5_15"), load.get("limit", LOAD_LIMIT)
+    if not start: return "no: load at start not recorded"
+    return f"yes (load {start[0]:.2f})" if start[0] <= limit else f"no: load {start[0]:.1f} at start"
 
 # %% ../nbs/00a_records.ipynb #7acc024a
 def triplet_loss_comparisons(result: dict) -> list[dict]:
@@ -204,6 +239,15 @@ def folder_embedding_comparisons(result: dict) -> list[dict]:
     return [comparison(f"embed a folder of {ours['images']:,} JPEGs: images/s vs the bare model", ours["images_per_second"],
                        bare["images_per_second"], "images/s", lower_is_better=False, goal=0.9)]
 
+# %% ../nbs/00a_records.ipynb #0739d559
+def gallery_resume_comparisons(result: dict) -> list[dict]:
+    "The rerun of a gallery build killed at half (it resumes the finished chunks) vs a build from the start; their peak memory"
+    full, rerun, n = result["results"][0], result["results"][2], result["images"]
+    return [comparison(f"gallery of {n:,} pictures killed at half: the rerun (resumes finished chunks) vs a build from the start",
+                       rerun["seconds"], full["seconds"], "s"),
+            comparison(f"gallery of {n:,} pictures: peak memory of the rerun vs the uninterrupted build", rerun["peak_rss_gb"],
+                       full["peak_rss_gb"], "GB")]
+
 # %% ../nbs/00a_records.ipynb #93b8238a
 def near_duplicates_comparisons(result: dict) -> list[dict]:
     "tinymatch dedup vs pHash on the same files: recall (mean over transforms; pHash's worst is 0) and pair precision"
@@ -242,7 +286,8 @@ def index_scale_comparisons(result: dict) -> list[dict]:
 COMPARISONS = {"triplet_loss": triplet_loss_comparisons, "exact_auc": exact_auc_comparisons, "pair_scoring": pair_scoring_comparisons,
                "hpt_trial": hpt_trial_comparisons, "extraction": extraction_comparisons,
                "folder_embedding": folder_embedding_comparisons, "near_duplicates": near_duplicates_comparisons,
-               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons}   # result file -> its comparisons
+               "search_latency": index_scale_comparisons, "dedup_scale": index_scale_comparisons,
+               "gallery_resume": gallery_resume_comparisons}   # result file -> its comparisons
 
 def result_comparisons(result: dict, # a stored result (`read_result`)
                       ) -> list[dict]:
@@ -285,12 +330,24 @@ def measured_rows(path: str | Path,  # the results JSON (may not exist yet)
     return {r[key] for r in stored.get("results", [])}
 
 # %% ../nbs/00a_records.ipynb #r0000029
+class BenchmarkParser(argparse.ArgumentParser):
+    "`benchmark_parser`'s parser: parsing the arguments starts the benchmark (`start_benchmark`), exiting in one line on a busy machine"
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        try: start_benchmark(ns.allow_load, ns.wait_load, LOAD_LIMIT)
+        except TinymatchError as e: self.exit(2, f"{self.prog}: {e}\n")
+        return ns, rest
+
 def benchmark_parser(doc: str,                  # the script's docstring: its first line describes the script
                      results_dir: str | Path = RESULTS_DIR, # default of --out-dir
                     ) -> argparse.ArgumentParser:
-    "An argument parser with the options every benchmark takes: --out-dir, --home, --source"
-    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    "An argument parser with the options every benchmark takes: --out-dir, --home, --source, --allow-load, --wait-load"
+    p = BenchmarkParser(description=doc.strip().splitlines()[0])
     p.add_argument("--out-dir", default=str(results_dir), help="folder of the results JSON (default %(default)s)")
     p.add_argument("--home", default=None, help="run-time folder (default TINYMATCH_HOME, else ~/.tinymatch)")
     p.add_argument("--source", default=None, help="dataset: URL, zip or folder (default TINYMATCH_DATA)")
+    p.add_argument("--allow-load", action="store_true",
+                   help=f"measure even when the 1-minute load average is above {LOAD_LIMIT} (the result is marked as measured under load)")
+    p.add_argument("--wait-load", type=float, default=120, metavar="SECONDS",
+                   help="on a busy machine, wait this long for the load to fall before refusing (default %(default)s)")
     return p

@@ -9,21 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 import yaml
 from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
-from .records import machine_info, package_versions
+from .records import machine_info, measured_alone_text, package_versions
 
 # %% auto #0
 __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
-           'FEW_SHOT_SPLITS', 'REFERENCE_SUMMARIES', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile',
-           'run_dir', 'default_out_dir', 'output_paths', 'check_out_dir', 'resolve_source', 'notebook_parameters',
-           'data_checksum', 'determinism_info', 'table_display_defaults', 'caption', 'show_figure', 'readable',
-           'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html', 'benchmark_results_dir',
-           'benchmark_provenance', 'benchmark_provenance_text', 'performance_table', 'resolution_table',
-           'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table', 'pair_scoring_text',
-           'dedup_scale_text', 'near_duplicate_table', 'training_summary_text', 'seed_loss_comparison', 'quality_table',
-           'conclusion_summary', 'manifest_tables', 'index_preview', 'hpt_trials_table', 'projector_text',
-           'comparison_sentence', 'open_set_summary', 'decision_table', 'few_shot_by_split', 'other_reference_runs',
-           'archive_run', 'start_manifest', 'execute_profile', 'run_report', 'cli_report', 'write_readme']
+           'FEW_SHOT_SPLITS', 'REFERENCE_SUMMARIES', 'REFERENCE_MANIFEST', 'find_repo_root', 'Profile', 'load_profiles',
+           'get_profile', 'run_dir', 'default_out_dir', 'output_paths', 'check_out_dir', 'resolve_source',
+           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
+           'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
+           'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
+           'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
+           'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table', 'training_summary_text',
+           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'index_preview',
+           'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary', 'decision_table',
+           'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest', 'execute_profile',
+           'run_report', 'cli_report', 'readme_facts', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -484,11 +485,12 @@ def benchmark_provenance_text(data: dict | str | Path, # one benchmark's JSON, o
             + (f" Note: {data['note']}." if data.get("note") else ""))
 
 # %% ../nbs/14_report.ipynb #3565c8ba
-PERFORMANCE_COLUMNS = ["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "date", "machine", "command"]
+PERFORMANCE_COLUMNS = ["benchmark", "comparison", "ours", "the study's way", "ratio", "goal", "met", "measured alone", "date", "machine",
+                       "command"]
 
 def performance_table(results_dir: str | Path | None = None, # benchmark JSON files (default: the repository's benchmarks/results/)
                      ):
-    "One row per benchmark comparison: what was compared, the ratio and the goal, and the date, machine and command that measured it"
+    "One row per benchmark comparison: what was compared, ratio and goal, whether it was measured alone, its date, machine and command"
     import pandas as pd
     rows = []
     for path in sorted(benchmark_results_dir(results_dir).glob("*.json")):
@@ -497,7 +499,8 @@ def performance_table(results_dir: str | Path | None = None, # benchmark JSON fi
             goal, met = c.get("goal"), c.get("met")
             rows.append({"benchmark": path.stem, "comparison": c.get("name"), "ours": c.get("ours"), "the study's way": c.get("baseline"),
                          "ratio": c.get("ratio"), "goal": "none set" if goal is None else goal,
-                         "met": "n/a" if met is None else ("yes" if met else "no"), **benchmark_provenance(data)})
+                         "met": "n/a" if met is None else ("yes" if met else "no"), "measured alone": measured_alone_text(data),
+                         **benchmark_provenance(data)})
     return pd.DataFrame(rows, columns=PERFORMANCE_COLUMNS)
 
 # %% ../nbs/14_report.ipynb #46497e07
@@ -1093,15 +1096,30 @@ def cli_report(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true",
                    help="start the HPT study and the training over (dataset and feature caches are checked, not redone)")
     p.add_argument("--only", nargs="*", help="run only these notebooks (file stems), reuse the others' last outputs")
+    p.add_argument("--parameters", action="store_true",
+                   help="print the profile's notebook parameters as YAML (for `papermill -f`) and run nothing")
     a = p.parse_args(argv)
+    if a.parameters:
+        prof = get_profile(a.profile)
+        out = check_out_dir(prof.name, default_out_dir(prof.name, a.home) if a.out is None else a.out)
+        print(yaml.safe_dump(notebook_parameters(prof, a.home, out, a.force), sort_keys=False), end="")
+        return 0
     run_report(a.profile, a.home, a.out, a.force, a.only)
     return 0
 
 # %% ../nbs/14_report.ipynb #2c929771
+REFERENCE_MANIFEST = Path("report") / "artifacts" / "cpu" / "manifest.json"   # the committed reference run's manifest
+
+def readme_facts(repo: str | Path | None = None, # the repository (default: this one)
+                ) -> dict:
+    "What the README says of the committed reference run, from its manifest: `{{cpu_minutes}}`, `{{cpu_hpt_trials}}`"
+    m = _read_json(Path(repo or find_repo_root()) / REFERENCE_MANIFEST, "the cpu reference run's manifest")
+    return {"cpu_minutes": f"{m['total_seconds'] / 60:.0f}", "cpu_hpt_trials": str((m.get("hpt_config") or {}).get("n_trials", "n/a"))}
+
 def write_readme(index: str | Path | None = None, # the front-page notebook (default: the repository's nbs/index.ipynb)
                  out: str | Path | None = None,   # the README to write (default: the repository's README.md)
                 ) -> Path:
-    "Render the front-page notebook as the project's README.md"
+    "Render the front-page notebook as the project's README.md, its `{{fact}}` marks filled from the reference run (`readme_facts`)"
     import nbformat
     from nbconvert import MarkdownExporter
     repo = find_repo_root()
@@ -1110,6 +1128,7 @@ def write_readme(index: str | Path | None = None, # the front-page notebook (def
     body, _ = MarkdownExporter().from_notebook_node(nb)
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"   # markdown text, not HTML
     body = body.replace("\n> ", "\n", 1)  # the subtitle as a plain line under the title
+    for name, value in readme_facts(repo).items(): body = body.replace("{{" + name + "}}", value)
     note = "<!-- generated from nbs/index.ipynb by `make readme`: edit the notebook, not this file -->\n"
     with atomic_write(out, encoding="utf-8") as f: f.write(note + body)
     return out

@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_search.ipynb #e47ff550
 from __future__ import annotations
-import argparse, base64, html, io, json, os
+import argparse, base64, html, io, json, os, sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,15 +16,16 @@ from tqdm.auto import tqdm
 
 import tinymatch
 from fastcore.basics import patch
-from .core import TinymatchError, home_dir, atomic_write, write_json, short_hash, quiet_tensorflow
+from .core import TinymatchError, home_dir, atomic_write, write_json, short_hash, file_sha256, quiet_tensorflow
 from .matcher import ImageMatcher, resolve_matcher, add_model_args
 
 # %% auto #0
-__all__ = ['EXACT_MAX', 'NPROBE', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE', 'COPY_TRANSFORMS', 'PAIR_BLOCK', 'folder_files',
-           'build_index', 'save_index', 'load_index', 'Embedder', 'model_id', 'matcher_embedder', 'VectorStore',
-           'descriptor_vectors', 'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs',
-           'duplicate_groups', 'calibrate_dedup', 'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery',
-           'thumbnail_uri', 'groups_html', 'results_html', 'embed_folder', 'cli_search', 'cli_dedup', 'cli_embed']
+__all__ = ['EXACT_MAX', 'NPROBE', 'DTYPES', 'CHUNK_SIZE', 'SMALL_CHUNKS', 'DEDUP_ASSETS', 'DEDUP_LAYER', 'DEDUP_SIZE',
+           'COPY_TRANSFORMS', 'PAIR_BLOCK', 'folder_files', 'build_index', 'save_index', 'load_index', 'Embedder',
+           'model_id', 'matcher_embedder', 'StoredVectors', 'VectorStore', 'store_bytes', 'descriptor_vectors',
+           'copy_embedder', 'default_copy_embedder', 'write_copy', 'duplicate_pairs', 'duplicate_groups',
+           'calibrate_dedup', 'plant_copies', 'dedup_scores', 'recall_by_group', 'Gallery', 'thumbnail_uri',
+           'groups_html', 'results_html', 'embed_folder', 'embed_in_child', 'cli_search', 'cli_dedup', 'cli_embed']
 
 # %% ../nbs/12_search.ipynb #d15d2d1e
 def folder_files(folder: str | Path, # the folder to scan recursively
@@ -42,41 +44,53 @@ EXACT_MAX = 30_000    # largest gallery searched exactly: one exact query scans 
 
 NPROBE = 16
 
+DTYPES = ("float32", "float16")   # stored forms of the vectors: float16 halves the chunks on disk and the index in memory
+
 def _faiss():
     import faiss
     return faiss
 
-def build_index(vectors: np.ndarray,        # (n, d) L2-normalised float32
+def _blocks(vectors):
+    "Row blocks of an array (itself) or of a store's `StoredVectors` (one chunk file at a time)"
+    return vectors.blocks() if hasattr(vectors, "blocks") else [vectors]
+
+def build_index(vectors,                    # (n, d) L2-normalised: an array, or a store's `StoredVectors` (read chunk by chunk)
                 exact_max: int = EXACT_MAX, # above this many vectors, an IVF index
                 nprobe: int = NPROBE,       # lists searched per query (IVF)
                 seed: int = 0,              # k-means seed (IVF)
+                dtype: str = "float32",     # "float32" (flat / IVFFlat) or "float16" (scalar quantizer, half the memory)
                ):
-    "An inner-product FAISS index holding `vectors`: exact up to `exact_max`, IVF above"
+    "An inner-product FAISS index holding `vectors`: exact up to `exact_max`, IVF above; filled one block at a time"
     faiss = _faiss()
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    if x.ndim != 2: raise TinymatchError(f"vectors: expected a 2-D array, got shape {x.shape}")
-    n, d = x.shape
+    if dtype not in DTYPES: raise TinymatchError(f"dtype: expected one of {DTYPES}, got {dtype!r}")
+    if len(vectors.shape) != 2: raise TinymatchError(f"vectors: expected a 2-D array, got shape {vectors.shape}")
+    n, d = vectors.shape
+    fp16, ip = faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
     if n <= exact_max:
-        index = faiss.IndexFlatIP(d)
+        index = faiss.IndexScalarQuantizer(d, fp16, ip) if dtype == "float16" else faiss.IndexFlatIP(d)
     else:
         nlist = int(4 * np.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = x[np.random.default_rng(seed).choice(n, min(n, 32 * nlist), replace=False)]
+        index = (faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, nlist, fp16, ip) if dtype == "float16"
+                 else faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, ip))
+        rows = np.random.default_rng(seed).choice(n, min(n, 32 * nlist), replace=False)
         index.cp.seed, index.cp.niter, index.cp.min_points_per_centroid = seed, 10, 1   # 10 k-means rounds: lists, not a clustering
-        index.train(sample)
+        index.train(np.ascontiguousarray(vectors.take(rows, axis=0), np.float32))
         index.nprobe = nprobe
-    index.add(x)
+    for block in _blocks(vectors): index.add(np.ascontiguousarray(block, np.float32))
     return index
 
 # %% ../nbs/12_search.ipynb #0706cfc7
 def save_index(index,               # a FAISS index
                path: str | Path,    # file to write (atomically)
               ) -> str:
-    "Write the index atomically; return its sha256 (kept in the manifest)"
+    "Write the index atomically, streamed (no second copy in memory); return its sha256 (kept in the manifest)"
     import hashlib
-    data = _faiss().serialize_index(index).tobytes()
-    with atomic_write(path, "wb") as f: f.write(data)
-    return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    with atomic_write(path, "wb") as f:
+        def write(b): h.update(b); f.write(b); return len(b)
+        writer = _faiss().PyCallbackIOWriter(write)
+        _faiss().write_index(index, writer); del writer
+    return h.hexdigest()
 
 # %% ../nbs/12_search.ipynb #6c1076f0
 def load_index(path: str | Path,    # the index file
@@ -84,12 +98,9 @@ def load_index(path: str | Path,    # the index file
                nprobe: int = NPROBE, # lists searched per query (IVF)
               ):
     "The index stored in `path`, or None when the file is missing, truncated or corrupt (checksum mismatch)"
-    import hashlib
     path = Path(path)
-    if not path.is_file(): return None
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256: return None
-    index = _faiss().deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    if not path.is_file() or file_sha256(path) != sha256: return None
+    index = _faiss().read_index(str(path))
     if hasattr(index, "nprobe"): index.nprobe = nprobe
     return index
 
@@ -130,97 +141,335 @@ def _stat(folder: Path, f: Path) -> tuple[str, int, int]:
     return str(f.relative_to(folder)), int(st.st_size), int(st.st_mtime_ns)
 
 # %% ../nbs/12_search.ipynb #7d4606b2
+CHUNK_SIZE = 1024   # files per checkpoint: ~15 s of embedding at 70 images/s, 6.3 MB of float32 vectors at 1,536 dims
+
+def _warn(message: str):
+    "A one-line warning on stderr"
+    print(f"warning: {message}", file=sys.stderr)
+
+@dataclass(eq=False)
+class _Chunk:
+    "One finished chunk file: its name, sha256, rows (relative path, size and mtime) and unreadable files"
+    file: str
+    sha256: str
+    rel: list
+    stats: np.ndarray
+    skipped: dict
+
+def _read_chunk(path: Path, sha256: str) -> _Chunk:
+    "The rows of a chunk file (its vectors stay on disk); ValueError if it does not match its sha256 or is malformed"
+    if not path.is_file(): raise ValueError("missing")
+    if file_sha256(path) != sha256: raise ValueError("sha256 mismatch (truncated or damaged)")
+    with np.load(path, allow_pickle=False) as z:
+        rel, stats = z["rel"].tolist(), z["stats"].astype(np.int64).reshape(-1, 2)
+        skipped = {r: (int(s), int(m), w) for r, s, m, w in z["skipped"].tolist()}
+    if len(rel) != len(stats): raise ValueError(f"{len(rel)} paths but {len(stats)} stats")
+    return _Chunk(path.name, sha256, rel, stats, skipped)
+
+def _write_chunk(path: Path, rel: list, stats, vectors: np.ndarray, skipped: dict) -> str:
+    "Write one chunk file atomically; its sha256"
+    import hashlib
+    sk = [(r, str(s), str(m), w) for r, (s, m, w) in sorted(skipped.items())]
+    buf = io.BytesIO()
+    np.savez(buf, rel=np.array(rel, dtype=str), stats=np.array(stats, np.int64).reshape(-1, 2), vectors=vectors,
+             skipped=np.array(sk, dtype=str).reshape(-1, 4))
+    with atomic_write(path, "wb") as f: f.write(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+# %% ../nbs/12_search.ipynb #dd513230
+class StoredVectors:
+    "The vectors of a store's chunk files in row order, read one chunk at a time (all at once only by `np.asarray`)"
+    def __init__(self, files: list, sizes: list, dim: int, dtype: str):
+        self.files, self.sizes, self.dim, self.dtype = list(files), list(sizes), dim, dtype
+        self.starts = np.cumsum([0, *self.sizes])
+    @property
+    def shape(self): return (int(self.starts[-1]), self.dim)
+    def __len__(self): return self.shape[0]
+    def block(self, i: int) -> np.ndarray:
+        "The vectors of chunk `i`"
+        if not self.sizes[i]: return np.zeros((0, self.dim or 0), self.dtype)   # unreadable files only
+        try:
+            with np.load(self.files[i], allow_pickle=False) as z: v = z["vectors"]
+        except (OSError, ValueError, KeyError) as e: raise TinymatchError(f"{self.files[i]}: unreadable chunk ({e})") from None
+        if v.shape != (self.sizes[i], self.dim): raise TinymatchError(f"{self.files[i]}: expected {self.sizes[i]} vectors, got {v.shape}")
+        return v
+    def blocks(self):
+        "Each non-empty chunk's vectors, in row order"
+        for i, s in enumerate(self.sizes):
+            if s: yield self.block(i)
+    def take(self, rows, axis: int = 0) -> np.ndarray:
+        "float32 rows `rows` (any order), each chunk read once"
+        rows = np.asarray(rows, np.int64)
+        out, which = np.empty((len(rows), self.dim), np.float32), np.searchsorted(self.starts, rows, side="right") - 1
+        for c in np.unique(which):
+            sel = np.flatnonzero(which == c)
+            out[sel] = self.block(int(c))[rows[sel] - self.starts[c]]
+        return out
+    def __array__(self, dtype=None, copy=None):
+        parts = list(self.blocks())
+        v = np.concatenate(parts) if parts else np.zeros((0, self.dim), self.dtype)
+        return v if dtype is None else v.astype(dtype)
+
+# %% ../nbs/12_search.ipynb #30a8ff00
 class VectorStore:
-    "The vectors of one folder's readable images under one embedder, persisted and updated incrementally"
+    "The vectors of one folder's readable images under one embedder, persisted in checksummed chunks and updated incrementally"
     def __init__(self,
                  folder: str | Path,     # folder of images
                  embedder: Embedder,     # what computes the vectors
                  home: str | Path | None = None, # TINYMATCH_HOME override
                  batch_size: int = 64,   # images per forward pass
                  exact_max: int = EXACT_MAX, # largest exact index
+                 chunk_size: int = CHUNK_SIZE, # files per checkpoint
+                 dtype: str = "float32", # stored form of the vectors and the index: "float32" or "float16"
                 ):
+        if dtype not in DTYPES: raise TinymatchError(f"dtype: expected one of {DTYPES}, got {dtype!r}")
+        if int(chunk_size) < 1: raise TinymatchError(f"chunk_size: expected a positive number of files, got {chunk_size}")
         self.folder, self.embedder, self.batch_size, self.exact_max = Path(folder).expanduser(), embedder, batch_size, exact_max
-        self.path = home_dir(home) / "galleries" / short_hash(str(self.folder.resolve()), embedder.id)
-        self.rel, self.stats = [], np.zeros((0, 2), np.int64)
-        self.vectors = np.zeros((0, 0), np.float32)
-        self.skipped: dict = {}          # rel path -> (size, mtime, reason)
-        self._index = None
+        self.chunk_size, self.dtype = int(chunk_size), dtype
+        form = () if dtype == "float32" else (dtype,)      # float32 keeps the name stores had before chunks
+        self.path = home_dir(home) / "galleries" / short_hash(str(self.folder.resolve()), embedder.id, *form)
+        self.chunks: list[_Chunk] = []
+        self.damaged: list[str] = []     # chunk files found damaged when the store was read (left out, embedded again)
+        self.last_counts: dict = {}      # what the last `update` did
+        self._index, self._lock_depth = None, 0
         self._load()
-
-    def _load(self):
-        f = self.path / "store.npz"
-        if not f.is_file(): return
-        try:
-            with np.load(f, allow_pickle=False) as z:
-                self.rel, self.stats, self.vectors = z["rel"].tolist(), z["stats"], z["vectors"]
-                self.skipped = {r: (int(s), int(m), w) for r, s, m, w in z["skipped"].tolist()}
-        except Exception:
-            self.rel, self.stats, self.vectors, self.skipped = [], np.zeros((0, 2), np.int64), np.zeros((0, 0), np.float32), {}
 
     def __len__(self): return len(self.rel)
     @property
     def paths(self) -> list[str]: return [str(self.folder / r) for r in self.rel]
     @property
     def skipped_files(self) -> list[tuple[str, str]]: return [(str(self.folder / r), w) for r, (_, _, w) in sorted(self.skipped.items())]
+    @property
+    def stored(self) -> StoredVectors:
+        "The stored vectors, read chunk by chunk"
+        return StoredVectors([self.path / "chunks" / c.file for c in self.chunks], [len(c.rel) for c in self.chunks], self.dim, self.dtype)
+    @property
+    def vectors(self) -> np.ndarray:
+        "Every stored vector in row order, in memory (the stored dtype)"
+        if self._vectors is None: self._vectors = np.asarray(self.stored)
+        return self._vectors
+
+# %% ../nbs/12_search.ipynb #ab06c5e9
+@patch
+@contextmanager
+def _lock(self: VectorStore):
+    "Hold the store's lock file (reentrant): one process updates a store at a time"
+    import fcntl
+    if self._lock_depth: self._lock_depth += 1; yield; self._lock_depth -= 1; return
+    self.path.mkdir(parents=True, exist_ok=True)
+    with open(self.path / "lock", "w") as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{self.path}: another process is updating this gallery store; waiting for it", file=sys.stderr)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        self._lock_depth = 1
+        try: yield
+        finally: self._lock_depth = 0
+
+@patch
+def _gather(self: VectorStore):
+    "The rows of every chunk, in order"
+    self.rel = [r for c in self.chunks for r in c.rel]
+    self.stats = np.concatenate([c.stats for c in self.chunks]) if self.chunks else np.zeros((0, 2), np.int64)
+    self.skipped = {r: v for c in self.chunks for r, v in c.skipped.items()}
+    self._vectors = None
+
+@patch
+def _read_manifest(self: VectorStore, quiet: bool = False) -> dict:
+    "The manifest (format 2), {} if there is none; a manifest that does not load is named in a warning"
+    m = self.path / "manifest.json"
+    if not m.is_file(): return {}
+    try:
+        manifest = json.loads(m.read_text())
+        if manifest.get("format") == 2: return manifest
+        if (self.path / "store.npz").is_file(): return {}           # a single-file store: migrated by `_load`
+        raise ValueError(f"format {manifest.get('format')!r}")
+    except (OSError, ValueError, AttributeError) as e:
+        if not quiet: _warn(f"{m}: unreadable gallery manifest ({type(e).__name__}: {e}); the folder is embedded again")
+        return {}
+
+@patch
+def _load(self: VectorStore):
+    "Read the manifest and every chunk it lists, checking each chunk's sha256; damaged chunks are named and left out"
+    self.chunks, self.damaged, self._index, self._generation, self._index_entry, self.dim = [], [], None, None, None, None
+    numbers = [int(p.stem[1:]) for p in (self.path / "chunks").glob("c*.npz") if p.stem[1:].isdigit()]
+    self._next = max([0, *(n + 1 for n in numbers)])
+    if (self.path / "store.npz").is_file() and not self._read_manifest(quiet=True): self._migrate()
+    manifest = self._read_manifest()
+    self._generation, self._index_entry, self.dim = manifest.get("generation"), manifest.get("index"), manifest.get("dim")
+    self._next, self.chunks = max(self._next, manifest.get("next_chunk", 0)), []
+    for e in manifest.get("chunks", []):
+        f = self.path / "chunks" / e["file"]
+        try: self.chunks.append(_read_chunk(f, e["sha256"]))
+        except (OSError, ValueError, KeyError) as err:
+            self.damaged.append(e["file"])
+            _warn(f"{f}: {err}; its {e['rows'] + e['unreadable']} files are embedded again")
+    self._gather()
+
+# %% ../nbs/12_search.ipynb #c68cc3a2
+@patch
+def _commit(self: VectorStore):
+    "Write the manifest (the commit point), then remove chunk files it does not list (older versions, a killed run's)"
+    self._generation = (self._generation or 0) + 1
+    write_json(self.path / "manifest.json", {
+        "format": 2, "folder": str(self.folder), "embedder": self.embedder.id, "dtype": self.dtype, "dim": self.dim,
+        "generation": self._generation, "next_chunk": self._next, "index": self._index_entry,
+        "chunks": [{"file": c.file, "sha256": c.sha256, "rows": len(c.rel), "unreadable": len(c.skipped)} for c in self.chunks]})
+    listed = {c.file for c in self.chunks}
+    for f in (self.path / "chunks").glob("*"):
+        if f.name not in listed: f.unlink(missing_ok=True)
+
+@patch
+def _new_chunk(self: VectorStore, rel: list, stats: list, vectors: list | np.ndarray, skipped: dict) -> _Chunk:
+    "Write the next chunk file (not yet committed)"
+    if self.dim is None and len(vectors): self.dim = int(np.shape(vectors)[-1])
+    v = np.asarray(vectors, self.dtype).reshape(len(rel), self.dim or 0)
+    name = f"c{self._next:06d}.npz"; self._next += 1
+    sha = _write_chunk(self.path / "chunks" / name, rel, stats, v, skipped)
+    return _Chunk(name, sha, list(rel), np.array(stats, np.int64).reshape(-1, 2), dict(skipped))
+
+@patch
+def _migrate(self: VectorStore):
+    "Rewrite a single-file store (`store.npz`, before chunks) as chunks, keeping its index; one that does not load is named"
+    f = self.path / "store.npz"
+    with self._lock():
+        if not f.is_file(): return
+        try:
+            with np.load(f, allow_pickle=False) as z:
+                rel, stats, vectors = z["rel"].tolist(), z["stats"].reshape(-1, 2), z["vectors"]
+                skipped = {r: (int(s), int(m), w) for r, s, m, w in z["skipped"].tolist()}
+        except Exception as e:
+            _warn(f"{f}: unreadable gallery store ({type(e).__name__}: {e}); the folder is embedded again")
+            f.unlink(); (self.path / "manifest.json").unlink(missing_ok=True); return   # the old manifest describes only it
+        self.dim = int(vectors.shape[1]) if len(rel) else None
+        c = self.chunk_size
+        chunks = [self._new_chunk(rel[s:s + c], stats[s:s + c], vectors[s:s + c], skipped if s == 0 else {})
+                  for s in range(0, max(len(rel), 1), c)]
+        self.chunks = [x for x in chunks if x.rel or x.skipped]
+        old = json.loads((self.path / "manifest.json").read_text()) if (self.path / "manifest.json").is_file() else {}
+        same = old.get("n") == len(rel) and old.get("index_sha256")
+        self._index_entry = {"sha256": old["index_sha256"], "rows": len(rel), "chunks": [x.file for x in self.chunks]} if same else None
+        self._commit()
+        f.unlink()
 
 # %% ../nbs/12_search.ipynb #0620d9ed
 @patch
 def update(self: VectorStore, progress: bool = True) -> dict:
-    "Embed new and changed files, drop removed ones, save; the counts of each"
-    now = {r: (s, m) for r, s, m in (_stat(self.folder, f) for f in folder_files(self.folder))}
-    keep = [i for i, r in enumerate(self.rel) if now.get(r) == tuple(self.stats[i])]
-    known_bad = {r: v for r, v in self.skipped.items() if now.get(r) == v[:2]}
-    kept = {self.rel[i] for i in keep}
-    todo = [r for r in now if r not in kept and r not in known_bad]
-    counts = dict(kept=len(keep), embedded=0, removed=len(self.rel) - len(keep), unreadable=0)
-    if not todo and counts["removed"] == 0 and len(known_bad) == len(self.skipped) and self._stored_ok(): return counts
-    from tinymatch.pipelines import decoded_batches
-    rel, stats, vecs = [self.rel[i] for i in keep], [self.stats[i] for i in keep], [self.vectors[keep]] if keep else []
-    self.skipped = known_bad
-    batches = decoded_batches([self.folder / r for r in todo], self.embedder.image_size, self.batch_size)
-    for batch, good, bad in tqdm(batches, total=-(-len(todo) // self.batch_size), desc="embedding", leave=False, disable=not progress):
-        for f, why in bad:
-            r = str(Path(f).relative_to(self.folder)); self.skipped[r] = (*now[r], why)
-        if len(good):
-            vecs.append(self.embedder(batch))
-            for g in good: r = str(g.relative_to(self.folder)); rel.append(r); stats.append(now[r])
-        counts["embedded"] += len(good); counts["unreadable"] += len(bad)
-    order = np.argsort(rel, kind="stable")
-    self.rel = [rel[i] for i in order]
-    self.stats = np.array(stats, np.int64).reshape(-1, 2)[order]
-    self.vectors = np.concatenate(vecs)[order] if vecs else np.zeros((0, 0), np.float32)
-    self._index = None
-    self._save()
+    "Embed new and changed files chunk by chunk (each chunk a checkpoint), drop removed ones, index; the counts of each"
+    with self._lock():
+        if self._read_manifest(quiet=True).get("generation") != self._generation: self._load()   # another process changed the store
+        now = {r: (s, m) for r, s, m in (_stat(self.folder, f) for f in folder_files(self.folder))}
+        counts = dict(kept=0, embedded=0, removed=0, unreadable=0, damaged=list(self.damaged))
+        chunks, changed, stored = [], bool(self.damaged), self.stored
+        for i, c in enumerate(self.chunks):                    # drop the rows of removed or changed files, from the stored vectors
+            keep = [j for j, r in enumerate(c.rel) if now.get(r) == tuple(c.stats[j])]
+            bad = {r: v for r, v in c.skipped.items() if now.get(r) == v[:2]}
+            counts["removed"] += len(c.rel) - len(keep)
+            if len(keep) == len(c.rel) and len(bad) == len(c.skipped): chunks.append(c); continue
+            changed = True
+            if keep or bad:
+                v = stored.block(i)[keep] if keep else np.zeros((0, self.dim or 0))
+                chunks.append(self._new_chunk([c.rel[j] for j in keep], c.stats[keep], v, bad))
+        counts["kept"] = sum(len(c.rel) for c in chunks)
+        done = {r for c in chunks for r in (*c.rel, *c.skipped)}
+        todo = [r for r in now if r not in done]
+        if changed: self.chunks, self.damaged = chunks, []; self._commit(); self._gather()
+        if todo: self._embed(todo, now, counts, progress)
+        if self._compact(): changed = True
+        if changed or todo or not self._index_current(): self._write_index()
+    self.last_counts = counts
     return counts
 
 # %% ../nbs/12_search.ipynb #ce0ffbfa
 @patch
-def _stored_ok(self: VectorStore) -> bool: return (self.path / "store.npz").is_file()
+def _embed(self: VectorStore, todo: list, now: dict, counts: dict, progress: bool):
+    "Embed `todo` (relative paths) and commit a chunk every `chunk_size` files: only its vectors are held in memory"
+    from tinymatch.pipelines import decoded_batches
+    order = {r: i for i, r in enumerate(todo)}
+    rel, stats, vecs, bad = [], [], [], {}
+    def commit():
+        self.chunks.append(self._new_chunk(rel, stats, vecs, bad)); self._commit()
+        rel.clear(); stats.clear(); vecs.clear(); bad.clear()
+    batches = decoded_batches([self.folder / r for r in todo], self.embedder.image_size, min(self.batch_size, self.chunk_size))
+    with tqdm(total=len(todo), desc="embedding", unit="img", leave=False, disable=not progress) as bar:
+        for batch, good, unreadable in batches:
+            v = self.embedder(batch) if len(good) else None
+            rows = [(str(f.relative_to(self.folder)), k) for k, f in enumerate(good)]
+            rows += [(str(Path(f).relative_to(self.folder)), why) for f, why in unreadable]
+            for r, what in sorted(rows, key=lambda x: order[x[0]]):      # folder order: chunk boundaries never depend on the batch
+                if isinstance(what, str): bad[r] = (*now[r], what); counts["unreadable"] += 1
+                else: rel.append(r); stats.append(now[r]); vecs.append(v[what]); counts["embedded"] += 1
+                if len(rel) + len(bad) == self.chunk_size: commit()
+            bar.update(len(rows))
+    if rel or bad: commit()
+    self._gather()
 
 @patch
-def _save(self: VectorStore):
-    sk = [(r, str(s), str(m), w) for r, (s, m, w) in sorted(self.skipped.items())]
-    with atomic_write(self.path / "store.npz", "wb") as f:
-        np.savez(f, rel=np.array(self.rel, dtype=str), stats=self.stats, vectors=self.vectors,
-                 skipped=np.array(sk, dtype=str).reshape(-1, 4))
-    if len(self):
-        self._index = build_index(self.vectors, self.exact_max)
-        write_json(self.path / "manifest.json", {"index_sha256": save_index(self._index, self.path / "index.faiss"),
-                                                 "n": len(self), "embedder": self.embedder.id, "folder": str(self.folder)})
+def _index_current(self: VectorStore) -> bool:
+    "Whether the manifest's index was built from the current chunks (and its file exists)"
+    e = self._index_entry or {}
+    if not len(self): return not e
+    return e.get("chunks") == [c.file for c in self.chunks] and e.get("rows") == len(self) and (self.path / "index.faiss").is_file()
+
+@patch
+def _write_index(self: VectorStore):
+    "Build the FAISS index from the chunk files (one chunk in memory at a time besides the index), save it, commit"
+    with self._lock():
+        if len(self):
+            self._index = build_index(self.stored, self.exact_max, dtype=self.dtype)
+            self._index_entry = {"sha256": save_index(self._index, self.path / "index.faiss"), "rows": len(self),
+                                 "chunks": [c.file for c in self.chunks]}
+        else:
+            self._index, self._index_entry = None, None
+            (self.path / "index.faiss").unlink(missing_ok=True)
+        self._commit()
 
 # %% ../nbs/12_search.ipynb #4c6301fe
 @patch(as_prop=True)
 def index(self: VectorStore):
-    "The FAISS index of the vectors: loaded if its checksum matches, else rebuilt from the vectors and saved"
+    "The FAISS index of the vectors: loaded if its checksum matches, else rebuilt from the chunk files and saved"
     if self._index is None and len(self):
-        m = self.path / "manifest.json"
-        sha = json.loads(m.read_text()).get("index_sha256", "") if m.is_file() else ""
-        self._index = load_index(self.path / "index.faiss", sha)
-        if self._index is None or self._index.ntotal != len(self):
-            self._index = build_index(self.vectors, self.exact_max)
-            write_json(m, {"index_sha256": save_index(self._index, self.path / "index.faiss"), "n": len(self),
-                           "embedder": self.embedder.id, "folder": str(self.folder)})
+        e, f = self._index_entry or {}, self.path / "index.faiss"
+        if self._index_current(): self._index = load_index(f, e.get("sha256", ""))
+        if self._index is not None and self._index.ntotal != len(self): self._index = None
+        if self._index is None:
+            if self._index_current(): _warn(f"{f}: sha256 mismatch (truncated or damaged); rebuilt from the stored vectors")
+            self._write_index()
     return self._index
+
+# %% ../nbs/12_search.ipynb #a03a8000
+SMALL_CHUNKS = 16   # small chunks (under half `chunk_size` files: single additions, rewrites after removals) merged beyond this
+
+@patch
+def _compact(self: VectorStore, limit: int = SMALL_CHUNKS) -> bool:
+    "Merge the small chunks into full ones once there are more than `limit`, a chunk in memory at a time; whether it did"
+    small = [i for i, c in enumerate(self.chunks) if len(c.rel) + len(c.skipped) < self.chunk_size // 2]
+    if len(small) <= limit: return False
+    stored, merged, rel, stats, vecs, bad = self.stored, [], [], [], [], {}
+    def flush():
+        merged.append(self._new_chunk(rel, stats, np.concatenate(vecs) if vecs else [], bad))
+        rel.clear(); stats.clear(); vecs.clear(); bad.clear()
+    for i in small:
+        c = self.chunks[i]
+        rel.extend(c.rel); stats.extend(map(tuple, c.stats)); vecs.append(stored.block(i)); bad.update(c.skipped)
+        if len(rel) + len(bad) >= self.chunk_size: flush()
+    if rel or bad: flush()
+    self.chunks = [c for i, c in enumerate(self.chunks) if i not in set(small)] + merged
+    self._commit(); self._gather()
+    return True
+
+# %% ../nbs/12_search.ipynb #a44dee1c
+def store_bytes(n: int,                 # images in the gallery
+                dim: int,               # vector size of the embedder
+                dtype: str = "float32", # stored form
+                exact_max: int = EXACT_MAX, # largest exact index (IVF above)
+               ) -> dict:
+    "What a finished store costs: chunk files and index on disk, the index in memory (search), the IVF training sample (build)"
+    item = np.dtype(dtype).itemsize
+    nlist = int(4 * np.sqrt(n)) if n > exact_max else 0
+    index = n * dim * item + (nlist * dim * 4 + n * 8 if nlist else 0)   # codes (+ centroids and ids for IVF)
+    return dict(chunks_on_disk=n * dim * item, index_on_disk=index, index_in_memory=index,
+                ivf_training_sample=min(n, 32 * nlist) * dim * 4, vectors_in_memory_for_dedup=n * dim * 4)
 
 # %% ../nbs/12_search.ipynb #13ff555d
 DEDUP_ASSETS = Path(tinymatch.__file__).parent / "assets" / "dedup"
@@ -502,8 +751,10 @@ def recall_by_group(groups: Sequence,   # groups of files a dedup returned
 # %% ../nbs/12_search.ipynb #171245d5
 class Gallery:
     "A folder of images with persistent, incremental FAISS stores for search (model) and dedup (copy descriptor)"
-    def __init__(self, folder, matcher=None, copy=None, home=None, batch_size=64, exact_max=EXACT_MAX):
+    def __init__(self, folder, matcher=None, copy=None, home=None, batch_size=64, exact_max=EXACT_MAX, chunk_size=CHUNK_SIZE,
+                 dtype="float32"):
         self.folder, self.home, self.batch_size, self.exact_max = Path(folder).expanduser(), home, batch_size, exact_max
+        self.chunk_size, self.dtype = chunk_size, dtype
         folder_files(self.folder)                       # a one-line error if it is not a folder
         self._matcher, self._copy, self._stores = matcher, copy, {}
 
@@ -515,10 +766,12 @@ class Gallery:
              copy: Embedder | None = None,                # copy descriptor (default: the bundled Lite0 one)
              batch_size: int = 64,                        # images per forward pass
              exact_max: int = EXACT_MAX,                  # largest exact index
+             chunk_size: int = CHUNK_SIZE,                # files per checkpoint of a build
+             dtype: str = "float32",                      # stored form of vectors and index: "float32" or "float16"
             ) -> Gallery:
         "Open the gallery of `folder`; nothing is embedded until `update`, `search` or `duplicates`"
         matcher = model if model is None or isinstance(model, ImageMatcher) else ImageMatcher.load(model)
-        return cls(folder, matcher, copy, home, batch_size, exact_max)
+        return cls(folder, matcher, copy, home, batch_size, exact_max, chunk_size, dtype)
 
     @property
     def matcher(self) -> ImageMatcher:
@@ -538,7 +791,7 @@ def store(self: Gallery, kind: str = "search") -> VectorStore:
         elif kind == "dedup":
             emb = self._copy = self._copy or default_copy_embedder(self.home)
         else: raise TinymatchError(f"kind: expected 'search' or 'dedup', got {kind!r}")
-        self._stores[kind] = VectorStore(self.folder, emb, self.home, self.batch_size, self.exact_max)
+        self._stores[kind] = VectorStore(self.folder, emb, self.home, self.batch_size, self.exact_max, self.chunk_size, self.dtype)
     return self._stores[kind]
 
 # %% ../nbs/12_search.ipynb #f5a6484a
@@ -555,7 +808,7 @@ def search(self: Gallery, image, k: int = 5) -> pd.DataFrame:
     "The `k` images most similar to `image` (path, PIL image or array): rank, path, score (-L2) and match"
     from tinymatch.pipelines import load_resized
     if k < 1: raise TinymatchError(f"k: expected a positive number of results, got {k}")
-    st = self.store("search"); st.update(progress=False)
+    st = self.store("search"); counts = st.update(progress=False)
     if len(st) == 0: raise TinymatchError(f"{self.folder}: no readable image to search ({len(st.skipped)} skipped)")
     q = st.embedder(load_resized(image, st.embedder.image_size)[None])
     ip, ids = _nearest(st, q, k)
@@ -564,7 +817,7 @@ def search(self: Gallery, image, k: int = 5) -> pd.DataFrame:
     out = pd.DataFrame({"rank": np.arange(1, keep.sum() + 1), "path": [st.paths[i] for i in ids[0][keep]], "score": scores})
     t = self.matcher.threshold
     out["match"] = None if t is None else out["score"] >= t
-    out.attrs["skipped"] = st.skipped_files
+    out.attrs["skipped"], out.attrs["gallery"] = st.skipped_files, counts
     return out
 
 # %% ../nbs/12_search.ipynb #61f437cd
@@ -630,25 +883,89 @@ def results_html(query,                  # the query image file
     return Path(out)
 
 # %% ../nbs/12_search.ipynb #d191b650
+def _write_npz_streamed(out_file: Path, stored: StoredVectors, paths: list, skipped: list):
+    "An .npz of `embeddings` (written chunk by chunk), `paths` and `skipped`, atomically"
+    import zipfile
+    fmt = np.lib.format
+    with atomic_write(out_file, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        with z.open("embeddings.npy", "w", force_zip64=True) as m:
+            fmt.write_array_header_2_0(m, {"descr": fmt.dtype_to_descr(np.dtype(stored.dtype)), "fortran_order": False,
+                                           "shape": stored.shape})
+            for block in stored.blocks(): m.write(np.ascontiguousarray(block, stored.dtype).tobytes())
+        for name, arr in (("paths", np.array(paths, dtype=str)), ("skipped", np.array(skipped, dtype=str).reshape(-1, 2))):
+            with z.open(f"{name}.npy", "w", force_zip64=True) as m: fmt.write_array(m, arr, allow_pickle=False)
+
 def embed_folder(folder: str | Path,          # folder of images
                  out_file: str | Path,        # .npz file to write: embeddings, paths, skipped
                  model: ImageMatcher | str | Path | None = None, # matcher or its artifact folder (default: bundled)
                  home: str | Path | None = None,   # TINYMATCH_HOME override (stores)
+                 chunk_size: int = CHUNK_SIZE,     # files per checkpoint of the gallery store
+                 dtype: str = "float32",           # stored form ("float16" halves store and file)
+                 progress: bool = True,            # show a progress bar
                 ) -> VectorStore:
-    "Write the embeddings and paths of every readable image of `folder` to an .npz file, atomically (incremental)"
+    "Fill the folder's gallery store (the one `search` reads) and write its embeddings and paths to an .npz, atomically"
     out_file = Path(out_file)
     if out_file.suffix != ".npz": raise TinymatchError(f"{out_file}: expected an .npz file name")
-    st = Gallery.open(folder, model, home).store("search"); st.update()
-    with atomic_write(out_file, "wb") as f:
-        np.savez(f, embeddings=st.vectors, paths=np.array(st.paths, dtype=str),
-                 skipped=np.array(st.skipped_files, dtype=str).reshape(-1, 2))
+    st = Gallery.open(folder, model, home, chunk_size=chunk_size, dtype=dtype).store("search"); st.update(progress)
+    _write_npz_streamed(out_file, st.stored, st.paths, st.skipped_files)
     return st
+
+# %% ../nbs/12_search.ipynb #9588b435
+def embed_in_child(folder: str | Path,          # folder of images
+                   out_file: str | Path,        # the .npz `tinymatch embed` writes
+                   home: str | Path,            # TINYMATCH_HOME of the child: a fresh one per gallery (its one store is watched)
+                   model: str | Path | None = None, # model folder (default: the bundled reference model)
+                   chunk_size: int = CHUNK_SIZE,   # files per checkpoint
+                   kill_after_chunks: int | None = None, # SIGKILL the child once this many chunks are committed
+                   poll: float = 0.05,          # seconds between looks at the manifest
+                  ) -> dict:
+    "Run `tinymatch embed` in a child (SIGKILLed after `kill_after_chunks` chunks, if given): wall seconds, its peak RSS, counts"
+    import signal, time
+    from tinymatch.core import start_command
+    home = Path(home)
+    args = ["embed", folder, "--out", out_file, "--home", home, "--chunk-size", chunk_size, "--no-progress", "--json",
+            *(["--model", model] if model else [])]
+    committed = lambda: sum(len(json.loads(m.read_text())["chunks"]) for m in home.glob("galleries/*/manifest.json"))
+    t0 = time.perf_counter()
+    proc = start_command(args, home / "embed_child.log")
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG if kill_after_chunks is not None else 0)
+        if pid: break
+        try: due = committed() >= kill_after_chunks
+        except (OSError, ValueError): due = False          # a manifest being replaced: look again
+        if due:
+            os.kill(proc.pid, signal.SIGKILL); pid, status, usage = os.wait4(proc.pid, 0); break
+        time.sleep(poll)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    killed = proc.returncode == -signal.SIGKILL
+    if proc.returncode != 0 and not killed:
+        raise TinymatchError(f"{proc.log}: `tinymatch embed` exited with {proc.returncode}: {proc.log.read_text()[-300:]}")
+    out = json.loads(proc.log.read_text().strip().splitlines()[-1]) if not killed else {}
+    return dict(seconds=round(seconds, 2), peak_rss_gb=round(usage.ru_maxrss / 2**20, 3), killed=killed,
+                chunks_committed=committed(), gallery=out.get("gallery"))
 
 # %% ../nbs/12_search.ipynb #88368ae0
 def _print_skipped(skipped):
     if skipped:
         print(f"skipped {len(skipped)} unreadable file(s):")
         for f, why in skipped: print(f"  {f}: {why}")
+
+def _store_line(counts: dict) -> str:
+    "One line saying what an update of a gallery store did"
+    line = (f"gallery: {counts['kept']} reused from finished chunks, {counts['embedded']} embedded, "
+            f"{counts['removed']} removed, {counts['unreadable']} newly unreadable")
+    return line + (f", damaged chunks recomputed: {', '.join(counts['damaged'])}" if counts.get("damaged") else "")
+
+def _add_store_args(p):
+    "--chunk-size and --float16: how a command's gallery store is built"
+    p.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help=f"files per checkpoint of the gallery build (default {CHUNK_SIZE})")
+    p.add_argument("--float16", action="store_true", help="store vectors and index as float16 (half the disk and memory; a separate store)")
+
+def _store_options(args) -> dict:
+    "The gallery store's `chunk_size` and `dtype` from a command's arguments, checked"
+    if args.chunk_size < 1: raise TinymatchError(f"--chunk-size: expected a positive number of files, got {args.chunk_size}")
+    return dict(chunk_size=args.chunk_size, dtype="float16" if args.float16 else "float32")
 
 # %% ../nbs/12_search.ipynb #627ccf49
 def cli_search(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])
@@ -659,22 +976,25 @@ def cli_search(argv: list[str] | None = None, # command-line arguments (default 
     p.add_argument("--gallery", required=True, help="folder of images to search (recursive)")
     p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
     add_model_args(p, bundled=True)
+    _add_store_args(p)
     p.add_argument("--html", help="also write a page of thumbnails of the query and its results")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
+    store = _store_options(args)
     from tinymatch.pipelines import load_resized
     if not Path(args.query).is_file(): raise TinymatchError(f"{args.query}: no such image file")
     load_resized(args.query, 8)                  # a bad query fails here with one line, before the gallery is read
-    g = Gallery.open(args.gallery, resolve_matcher(args.model, args.experiment, args.home), args.home)
+    g = Gallery.open(args.gallery, resolve_matcher(args.model, args.experiment, args.home), args.home, **store)
     res = g.search(args.query, k=args.k)
     if args.html: results_html(args.query, res, args.html)
     if args.json:
         print(json.dumps({"query": args.query, "results": json.loads(res.to_json(orient="records")),
-                          "skipped": [{"path": f, "reason": w} for f, w in res.attrs["skipped"]]}))
+                          "skipped": [{"path": f, "reason": w} for f, w in res.attrs["skipped"]], "gallery": res.attrs["gallery"]}))
     else:
         for r in res.itertuples():
             print(f"{r.rank:>3}  {r.score:8.4f}  {'match   ' if r.match else '        ' if r.match is None else 'no match'}  {r.path}")
         _print_skipped(res.attrs["skipped"])
+        print(_store_line(res.attrs["gallery"]), file=sys.stderr)
     return 0
 
 # %% ../nbs/12_search.ipynb #83c77c97
@@ -686,34 +1006,47 @@ def cli_dedup(argv: list[str] | None = None, # command-line arguments (default s
     p.add_argument("--threshold", type=float, default=None,
                    help="cosine of copy descriptors at or above which two files are copies (default: the bundled calibration)")
     p.add_argument("--home", help="TINYMATCH_HOME override")
+    _add_store_args(p)
     p.add_argument("--html", help="also write a page of thumbnails of the groups")
     p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
-    g = Gallery.open(args.folder, None, args.home)
+    g = Gallery.open(args.folder, None, args.home, **_store_options(args))
     groups = g.duplicates(args.threshold)
-    skipped = g.store("dedup").skipped_files
+    st = g.store("dedup")
     if args.html: groups_html(groups, args.html)
     if args.json:
         print(json.dumps({"folder": args.folder, "threshold": g.last_threshold, "groups": groups,
-                          "skipped": [{"path": f, "reason": w} for f, w in skipped]}))
+                          "skipped": [{"path": f, "reason": w} for f, w in st.skipped_files], "gallery": st.last_counts}))
     else:
         how = '' if args.threshold is not None else ', calibrated'
         print(f"{len(groups)} group(s) of copies (cosine threshold {g.last_threshold:.4f}{how})")
         for i, grp in enumerate(groups, 1):
             print(f"group {i}:"); [print(f"  {f}") for f in grp]
-        _print_skipped(skipped)
+        _print_skipped(st.skipped_files)
+        print(_store_line(st.last_counts), file=sys.stderr)
     return 0
 
 # %% ../nbs/12_search.ipynb #94aa49f0
 def cli_embed(argv: list[str] | None = None, # command-line arguments (default sys.argv[1:])
              ) -> int:
-    "`tinymatch embed DIR --out FILE`: write embeddings and paths of a folder's images to .npz"
+    "`tinymatch embed DIR --out FILE`: fill the folder's gallery store, write its embeddings and paths to .npz"
     p = argparse.ArgumentParser(prog="tinymatch embed", description="Write the embeddings of every image in a folder")
     p.add_argument("folder", help="folder of images (recursive)")
     p.add_argument("--out", required=True, help="output .npz file (arrays: embeddings, paths, skipped)")
     add_model_args(p, bundled=True)
+    _add_store_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
-    st = embed_folder(args.folder, args.out, resolve_matcher(args.model, args.experiment, args.home), home=args.home)
-    print(f"wrote {len(st)} embeddings of dimension {st.vectors.shape[1] if len(st) else 0} to {args.out}")
+    store = _store_options(args)
+    st = embed_folder(args.folder, args.out, resolve_matcher(args.model, args.experiment, args.home), home=args.home,
+                      progress=not args.no_progress, **store)
+    dim = st.dim if len(st) else 0
+    if args.json:
+        print(json.dumps({"out": args.out, "embeddings": len(st), "dimension": dim, "gallery": st.last_counts,
+                          "skipped": [{"path": f, "reason": w} for f, w in st.skipped_files]}))
+        return 0
+    print(f"wrote {len(st)} embeddings of dimension {dim} to {args.out}")
+    print(_store_line(st.last_counts))
     _print_skipped(st.skipped_files)
     return 0
