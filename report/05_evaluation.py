@@ -40,7 +40,7 @@ from tinymatch.report import caption, pair_scoring_text, readable, few_shot_by_s
 from tinymatch.report_text import one_shot_text, anchors_table, one_shot_targets
 from tinymatch.evaluation import embed_rows
 from tinymatch.fewshot import (ONE_SHOT_METHODS, make_one_shot_runs, read_one_shot_runs, score_one_shot_runs, method_distances,
-                               one_shot_comparison, one_shot_run_errors, plot_one_shot_run)
+                               one_shot_comparison, one_shot_run_errors, plot_one_shot_run, comparison_display)
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -301,7 +301,7 @@ if one_shot_runs:
     trained = one_shot.set_index("method").loc[ONE_SHOT_METHODS["matcher"]]
     display(Markdown(one_shot_text(measured, (trained.difference, trained.difference_lo, trained.difference_hi), len(runs), runs[0].n_way)))
     caption("Accuracy of each method on the official runs (95% intervals over runs) and its paired difference to the raw features.")
-    display(readable(one_shot.round(4)))
+    display(comparison_display(one_shot))
 else: display(Markdown("_This profile names no official one-shot runs._"))
 
 # %%
