@@ -124,14 +124,17 @@ def generator_pair_scores(siamese,                 # the pair model (`matcher.bu
                     "extractor_passes_per_pair": 2}
 
 # %% ../nbs/16_baselines.ipynb #7df110cc
-def bare_images_per_second(forward,             # batch -> outputs (a model call or tf.function); outputs need `.numpy()`
+def bare_images_per_second(forward,             # batch -> outputs: numpy arrays, or tensors (a model call, a tf.function)
                            batches: list,       # ready input batches
                            min_seconds: float = 0.0, # repeat the batches until this long has passed
                           ) -> tuple[float, float]:
     "Images per wall second and per CPU second of `forward` alone over `batches` (run at least once, then repeated)"
     t0, c0, n = time.perf_counter(), time.process_time(), 0
     while True:
-        for b in batches: forward(b).numpy(); n += len(b)
+        for b in batches:
+            out = forward(b)
+            if hasattr(out, "numpy"): out.numpy()   # a tensor: wait for its value
+            n += len(b)
         if time.perf_counter() - t0 >= min_seconds: break
     return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
 

@@ -4,16 +4,17 @@
 
 # %% ../nbs/04_extractors.ipynb #00b1f0b3
 from __future__ import annotations
-import collections, hashlib, os, pickle, re
+import collections, contextlib, hashlib, os, pickle, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .core import TinymatchError, atomic_dir, atomic_write, home_dir, is_url, quiet_tensorflow, short_hash
 
 # %% auto #0
-__all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'read_torch_legacy', 'lite0_weights_file', 'convert_lite0_weights',
-           'lite0_keras_weights', 'efficientnet_lite0', 'center_crop', 'hub_cache_dir', 'ExtractorSpec',
-           'get_extractor', 'tiny_test_extractor', 'registry_table']
+__all__ = ['LITE0_STAGES', 'IMAGENET_CLASSES', 'EXTRACTORS', 'RUNTIMES', 'MIN_COSINE', 'DEFAULT_BATCH', 'read_torch_legacy',
+           'lite0_weights_file', 'convert_lite0_weights', 'lite0_keras_weights', 'efficientnet_lite0', 'center_crop',
+           'hub_cache_dir', 'ExtractorSpec', 'get_extractor', 'tiny_test_extractor', 'feature_cosines', 'tflite_file',
+           'FrozenRunner', 'frozen_runner', 'registry_table']
 
 # %% ../nbs/04_extractors.ipynb #7433a691
 _LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
@@ -359,6 +360,171 @@ def tiny_test_extractor(path: str | Path,    # folder to write the SavedModel to
     model = tf.keras.Model(inputs, L.GlobalAveragePooling2D()(x))
     with atomic_dir(path) as tmp: tf.saved_model.save(model, str(tmp))
     return str(path.resolve())
+
+# %% ../nbs/04_extractors.ipynb #da88eb9b
+RUNTIMES = ("auto", "tflite", "keras")   # "auto": TF Lite (XNNPACK) when the extractor converts, else Keras
+MIN_COSINE = 0.9999                      # the least cosine between a TF Lite and the Keras feature vector of one image
+DEFAULT_BATCH = {"tflite": 8, "keras": 64}  # images per call of each runtime (XNNPACK is fastest on small batches)
+
+def _weights_identity(spec: ExtractorSpec, keras_model=None) -> str:
+    "A hash of what the extractor computes: a built model's weights, else the builtin weights file, else the handle"
+    if keras_model is not None:
+        h = hashlib.sha256()
+        for w in keras_model.get_weights(): h.update(np.ascontiguousarray(w).tobytes())
+        return h.hexdigest()[:16]
+    if spec.handle == "builtin:efficientnet_lite0":
+        src = lite0_weights_file()
+        return short_hash(src.name, src.stat().st_size)
+    return short_hash(spec.handle, spec.name)
+
+# %% ../nbs/04_extractors.ipynb #c38a536b
+def feature_cosines(a: np.ndarray, # (n, d) features
+                    b: np.ndarray, # (n, d) features of the same images by another runtime
+                   ) -> np.ndarray:
+    "Cosine between each row of `a` and the same row of `b` (1 where both rows are zero)"
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape: raise TinymatchError(f"features: expected two arrays of one shape, got {a.shape} and {b.shape}")
+    na, nb = np.linalg.norm(a, axis=-1), np.linalg.norm(b, axis=-1)
+    both_zero = (na == 0) & (nb == 0)
+    return np.where(both_zero, 1.0, (a * b).sum(-1) / np.maximum(na * nb, 1e-30))
+
+# %% ../nbs/04_extractors.ipynb #a9815f6a
+def _check_images() -> np.ndarray:
+    "Four fixed images to compare runtimes on: noise, a gradient, black and white"
+    rng = np.random.default_rng(0)
+    return np.stack([rng.uniform(0, 255, (16, 16, 3)), np.linspace(0, 255, 16 * 16 * 3).reshape(16, 16, 3),
+                     np.zeros((16, 16, 3)), np.full((16, 16, 3), 255.0)]).astype(np.float32)
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    "File descriptor 2 to /dev/null for the block (the TF Lite converter prints its op summary there, from C++)"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally: os.dup2(saved, 2); os.close(saved)
+
+def _convert_tflite(keras_model, where: str) -> bytes:
+    "The fp32 flatbuffer of a Keras model, refused unless its features equal the model's on `_check_images`"
+    tf = quiet_tensorflow()
+    with _stderr_silenced(): flatbuffer = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
+    size = int(keras_model.input_shape[1])
+    images = tf.image.resize(_check_images(), (size, size)).numpy()
+    with _stderr_silenced():
+        it = tf.lite.Interpreter(model_content=flatbuffer)
+        it.resize_tensor_input(it.get_input_details()[0]["index"], list(images.shape)); it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], images); it.invoke()
+    lite = it.get_tensor(it.get_output_details()[0]["index"])
+    cos = feature_cosines(lite.reshape(len(images), -1), keras_model(images, training=False).numpy().reshape(len(images), -1))
+    if cos.min() < MIN_COSINE:
+        raise TinymatchError(f"{where}: TF Lite features differ from the Keras model's, "
+                             f"expected cosine >= {MIN_COSINE}, got {cos.min():.6f}")
+    return flatbuffer
+
+# %% ../nbs/04_extractors.ipynb #a62bff6b
+def tflite_file(extractor,              # an extractor name, handle or `ExtractorSpec`
+                image_size: int,        # square input size
+                home: str | Path | None = None, # run-time folder (the flatbuffer goes to `<home>/tflite/`)
+                keras_model=None,       # the built extractor, if at hand (else built from the spec when converting)
+               ) -> Path:
+    "The extractor's fp32 TF Lite flatbuffer at `image_size`: converted and checked once, then read from the cache"
+    tf = quiet_tensorflow()
+    spec = extractor if isinstance(extractor, ExtractorSpec) else get_extractor(extractor)
+    size = int(image_size)
+    key = short_hash(spec.handle, size, _weights_identity(spec, keras_model), tf.__version__)
+    path = home_dir(home) / "tflite" / f"{spec.name}-{size}-{key}.tflite"
+    if path.exists(): return path
+    model = keras_model if keras_model is not None else spec.build(size, home)
+    flatbuffer = _convert_tflite(model, f"{spec.name} at {size} px")
+    with atomic_write(path, "wb") as f: f.write(flatbuffer)
+    return path
+
+# %% ../nbs/04_extractors.ipynb #e58da31f
+class FrozenRunner:
+    "A frozen extractor in one runtime: images (n, s, s, 3) 0-255 (uint8 or float32) -> float32 features (n, d), any n"
+    def __init__(self,
+                 runtime: str,          # "tflite" or "keras"
+                 image_size: int,       # square input size
+                 batch_size: int,       # images per call of the runtime (the last batch is padded)
+                 keras_model=None,      # the Keras extractor (runtime "keras")
+                 tflite_path: str | Path | None = None, # the flatbuffer (runtime "tflite")
+                 threads: int | None = None, # TF Lite threads (default: CPU count)
+                 name: str = "extractor", # what the error messages call it
+                ):
+        tf = quiet_tensorflow()
+        if runtime not in ("tflite", "keras"): raise TinymatchError(f"runtime: expected 'tflite' or 'keras', got {runtime!r}")
+        if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
+        self.runtime, self.image_size, self.batch_size, self.name = runtime, int(image_size), int(batch_size), name
+        self.threads = (threads or os.cpu_count() or 1) if runtime == "tflite" else None
+        shape = (self.batch_size, self.image_size, self.image_size, 3)
+        if runtime == "tflite":
+            self.tflite_path = Path(tflite_path)
+            with _stderr_silenced():   # TF Lite announces its XNNPACK delegate there
+                self.interpreter = tf.lite.Interpreter(model_path=str(self.tflite_path), num_threads=self.threads)
+                inp, out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
+                self.interpreter.resize_tensor_input(inp["index"], list(shape)); self.interpreter.allocate_tensors()
+            self._in, self._out = inp["index"], out["index"]
+            self.output_dim = int(np.prod(self.interpreter.get_output_details()[0]["shape"][1:]))
+        else:
+            if keras_model is None: raise TinymatchError("keras_model: expected the built extractor for runtime 'keras', got None")
+            self.keras_model = keras_model
+            self._forward = tf.function(lambda x: keras_model(x, training=False), input_signature=[tf.TensorSpec(shape, tf.float32)])
+            self.output_dim = int(np.prod(keras_model.output_shape[1:]))
+
+    @property
+    def xnnpack(self) -> bool:
+        "Whether XNNPACK runs the graph (TF Lite only)"
+        return self.runtime == "tflite" and any(op["op_name"] == "DELEGATE" for op in self.interpreter._get_ops_details())
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if self.runtime == "keras": return self._forward(batch).numpy()
+        self.interpreter.set_tensor(self._in, batch); self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._out)
+
+    def __call__(self, images) -> np.ndarray:
+        x = np.asarray(images)
+        s = self.image_size
+        if x.ndim != 4 or x.shape[1:] != (s, s, 3):
+            raise TinymatchError(f"{self.name}: expected images of shape (n, {s}, {s}, 3), got {x.shape}")
+        x = x.astype(np.float32, copy=False)
+        out = np.empty((len(x), self.output_dim), np.float32)
+        for i in range(0, len(x), self.batch_size):
+            batch = x[i:i + self.batch_size]
+            k = len(batch)
+            if k < self.batch_size: batch = np.concatenate([batch, np.zeros((self.batch_size - k, s, s, 3), np.float32)])
+            out[i:i + k] = self._run(np.ascontiguousarray(batch)).reshape(self.batch_size, -1)[:k]
+        return out
+
+    def __repr__(self):
+        where = f", {self.threads} threads, xnnpack={self.xnnpack}" if self.runtime == "tflite" else ""
+        return f"FrozenRunner({self.name}, {self.runtime}, {self.image_size} px, batch {self.batch_size}{where})"
+
+# %% ../nbs/04_extractors.ipynb #4c5f775c
+def frozen_runner(extractor,              # an extractor name, handle or `ExtractorSpec`
+                  image_size: int,        # square input size
+                  runtime: str = "auto",  # "auto" (TF Lite when it converts, else Keras), "tflite" or "keras"
+                  batch_size: int | None = None, # images per runtime call (default `DEFAULT_BATCH` of the runtime)
+                  home: str | Path | None = None, # run-time folder (weights, TF Lite cache)
+                  keras_model=None,       # the built Keras extractor, if at hand
+                  threads: int | None = None, # TF Lite threads (default: CPU count)
+                 ) -> FrozenRunner:
+    "The frozen extractor in the fastest runtime that gives its features: TF Lite with XNNPACK, else Keras (with a notice)"
+    if runtime not in RUNTIMES: raise TinymatchError(f"runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    spec = extractor if isinstance(extractor, ExtractorSpec) else get_extractor(extractor)
+    size = int(image_size)
+    if runtime != "keras":
+        try: path = tflite_file(spec, size, home, keras_model)
+        except Exception as e:
+            why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
+            if runtime == "tflite":
+                raise TinymatchError(f"{spec.name}: cannot run in TF Lite ({why}); "
+                                     "expected a model TF Lite converts, or runtime 'keras'") from None
+            print(f"{spec.name}: not converted to TF Lite ({why}); running the Keras model", file=sys.stderr)
+        else: return FrozenRunner("tflite", size, batch_size or DEFAULT_BATCH["tflite"], tflite_path=path, threads=threads, name=spec.name)
+    model = keras_model if keras_model is not None else spec.build(size, home)
+    return FrozenRunner("keras", size, batch_size or DEFAULT_BATCH["keras"], keras_model=model, name=spec.name)
 
 # %% ../nbs/04_extractors.ipynb #a0e8fdea
 def registry_table(registry: dict | None = None, # name -> `ExtractorSpec` (default `EXTRACTORS`)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, quiet_tensorflow, short_hash, write_json
 from .data import MARKER, index_fingerprint
-from .extractors import EXTRACTORS, ExtractorSpec, get_extractor
+from .extractors import EXTRACTORS, RUNTIMES, ExtractorSpec, FrozenRunner, feature_cosines, frozen_runner, get_extractor
 
 # %% auto #0
 __all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'find_cache', 'build_features', 'load_features', 'l2_normalize',
@@ -49,10 +49,12 @@ def cache_dir(index: pd.DataFrame,  # rows of `build_index` (or a split of them)
               extractor,            # an extractor name, handle or `ExtractorSpec`
               image_size: int,      # square input size
               home: str | Path | None = None, # run-time folder
+              runtime: str = "keras", # the runtime that computed the features: "keras" or "tflite"
              ) -> Path:
-    "The folder of the feature cache of exactly these rows"
+    "The folder of the feature cache of exactly these rows, computed by one runtime (a Keras cache keeps its old key)"
+    if runtime not in ("keras", "tflite"): raise TinymatchError(f"runtime: expected 'keras' or 'tflite', got {runtime!r}")
     spec, (_, root) = _spec(extractor), _relative_paths(index)
-    key = short_hash(index_fingerprint(index), _dataset_identity(root), spec.handle, n=12)
+    key = short_hash(index_fingerprint(index), _dataset_identity(root), spec.handle, *([] if runtime == "keras" else [runtime]), n=12)
     return home_dir(home) / "features" / f"{spec.name}-{int(image_size)}-{key}"
 
 # %% ../nbs/05_features.ipynb #b78a161e
@@ -176,18 +178,24 @@ def _parse_shard(shard) -> tuple[int, int]:
     return int(i), int(n)
 
 # %% ../nbs/05_features.ipynb #9fc07830
+def _runtimes(runtime: str) -> list[str]:
+    "The runtimes whose caches serve `runtime`, preferred first ('auto': TF Lite, then Keras)"
+    if runtime not in RUNTIMES: raise TinymatchError(f"runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    return ["tflite", "keras"] if runtime == "auto" else [runtime]
+
 def find_cache(index: pd.DataFrame, # the rows wanted
                extractor,           # an extractor name, handle or `ExtractorSpec`
                image_size: int,     # square input size
                home: str | Path | None = None, # run-time folder
                complete: bool = True, # only complete caches
+               runtime: str = "auto", # "keras" or "tflite": only that runtime's caches; "auto": either
               ) -> FeatureCache | None:
-    "A cache of this extractor, size and dataset holding every row of `index` (its own cache first), or None"
-    spec, image_size = _spec(extractor), int(image_size)
-    own = cache_dir(index, spec, image_size, home)
+    "A cache of this extractor, size, runtime and dataset holding every row of `index` (its own cache first), or None"
+    spec, image_size, runtimes = _spec(extractor), int(image_size), _runtimes(runtime)
+    own = [cache_dir(index, spec, image_size, home, r) for r in runtimes]
     rel, root = _relative_paths(index)
     ident = _dataset_identity(root)
-    candidates = [own] + sorted(p for p in own.parent.glob(f"{spec.name}-{image_size}-*") if p != own)
+    candidates = own + sorted(p for p in own[0].parent.glob(f"{spec.name}-{image_size}-*") if p not in own)
     wanted = pd.Index(rel)
     for p in candidates:
         if not (p / "meta.json").exists() or (complete and not (p / "done.json").exists()): continue
@@ -195,47 +203,44 @@ def find_cache(index: pd.DataFrame, # the rows wanted
         c = FeatureCache(p)
         m = c.meta
         if m["handle"] != spec.handle or m["image_size"] != image_size or m["dataset"] != ident: continue
-        if p == own or pd.Index(c.rows()["path"]).get_indexer(wanted).min() >= 0: return c
+        if m.get("runtime", "keras") not in runtimes: continue
+        if p in own or pd.Index(c.rows()["path"]).get_indexer(wanted).min() >= 0: return c
     return None
 
 # %% ../nbs/05_features.ipynb #b903b5ae
-def _start_cache(path: Path, index: pd.DataFrame, spec: ExtractorSpec, image_size: int, home,
+def _start_cache(path: Path, index: pd.DataFrame, spec: ExtractorSpec, image_size: int, runner: FrozenRunner,
                  batch_size: int, chunk_size: int) -> None:
-    "Create the skeleton of `index`'s cache at `path` unless it exists: chunks of whole batches, the extractor's width"
+    "Create the skeleton of `index`'s cache at `path` unless it exists: chunks of whole batches, the runner's width and runtime"
     rel, root = _relative_paths(index)
     if (path / "meta.json").exists(): return
     chunk_size = -(-max(chunk_size, batch_size) // batch_size) * batch_size
-    dim = spec.output_dim or spec.discover_output_dim(image_size, home)
-    meta = dict(extractor=spec.name, handle=spec.handle, image_size=image_size, n_rows=len(rel), dim=int(dim),
+    meta = dict(extractor=spec.name, handle=spec.handle, image_size=image_size, n_rows=len(rel), dim=int(runner.output_dim),
                 chunk_size=chunk_size, batch_size=batch_size, n_chunks=-(-len(rel) // chunk_size),
-                dataset=_dataset_identity(root), index_fingerprint=index_fingerprint(index))
+                dataset=_dataset_identity(root), index_fingerprint=index_fingerprint(index), runtime=runner.runtime)
     _create_cache(path, meta, pd.DataFrame({"path": rel, "class_id": index["class_id"].to_numpy()}))
 
 # %% ../nbs/05_features.ipynb #934de684
-def _compute_chunks(cache: FeatureCache, spec: ExtractorSpec, paths: np.ndarray, todo: list[int],
+def _compute_chunks(cache: FeatureCache, runner: FrozenRunner, paths: np.ndarray, todo: list[int],
                     progress: bool) -> tuple[int, float | None]:
-    "Run the chunks `todo` through the extractor, overlapping decoding with compute; return rows computed and the steady rate"
+    "Run the chunks `todo` through the extractor's runner, decoding ahead in tf.data's threads; return rows computed and the steady rate"
     from tqdm.auto import tqdm
     from tinymatch.pipelines import image_dataset
-    tf = quiet_tensorflow()
     meta = cache.meta
     size, chunk_size, batch_size, n = meta["image_size"], meta["chunk_size"], meta["batch_size"], meta["n_rows"]
+    runtime = meta.get("runtime", "keras")
+    if runtime != runner.runtime:
+        raise TinymatchError(f"{cache.path.name}: a {runtime} cache, expected features by that runtime, got {runner.runtime}")
     spans = [(c, c * chunk_size, min(n, (c + 1) * chunk_size)) for c in todo]
     order = np.concatenate([np.arange(a, b) for _, a, b in spans])
     # chunks are whole batches and only the last chunk can be short, so no batch spans two chunks
     ds = image_dataset(paths[order], size, batch_size=batch_size, deterministic=True)
-    model = spec.build(size)
-    # one input shape for every batch (the short last one is padded), so the model is traced once
-    forward = tf.function(lambda x: model(x, training=False),
-                          input_signature=[tf.TensorSpec((batch_size, size, size, 3), tf.float32)])
     out = np.load(cache.path / "features.npy", mmap_mode="r+")
     pos, span_i, rows_in_chunk, t_first, n_first = 0, 0, 0, None, 0
-    with tqdm(total=len(order), unit="img", desc=f"{spec.name} {size}px", disable=not progress, smoothing=0.1) as bar:
+    desc = f"{meta['extractor']} {size}px {runtime}"
+    with tqdm(total=len(order), unit="img", desc=desc, disable=not progress, smoothing=0.1) as bar:
         for batch in ds:
             k = int(batch.shape[0])
-            if k < batch_size: batch = tf.concat([batch, tf.zeros((batch_size - k, size, size, 3), tf.float32)], 0)
-            feats = forward(batch).numpy()[:k]
-            out[order[pos:pos + k]] = feats
+            out[order[pos:pos + k]] = runner(batch.numpy())
             pos += k; rows_in_chunk += k; bar.update(k)
             if t_first is None: t_first, n_first = time.perf_counter(), pos
             c, a, b = spans[span_i]
@@ -252,28 +257,31 @@ def build_features(index: pd.DataFrame,         # rows of `build_index` (or a sp
                    extractor,                   # an extractor name, handle or `ExtractorSpec`
                    image_size: int,             # square input size in pixels
                    home: str | Path | None = None, # run-time folder
-                   batch_size: int = 128,       # images per forward pass
+                   batch_size: int = 128,       # images decoded per batch (the runtime runs its own batches)
                    shard=None,                  # (i, n) or "i/n": compute only chunks with chunk_id % n == i
                    chunk_size: int = 2048,      # rows per resumable chunk (rounded up to whole batches)
                    progress: bool = True,       # show a tqdm bar with images/s and time left
+                   runtime: str = "auto",       # "auto" (TF Lite when the extractor converts, else Keras), "tflite" or "keras"
+                   threads: int | None = None,  # TF Lite threads (default: CPU count)
                   ) -> FeatureCache:
     "Compute the features of every row of `index` once into the cache, resuming whatever was done before"
     t0 = time.time()
     spec, image_size = _spec(extractor), int(image_size)
     i_shard, n_shards = _parse_shard(shard)
     if batch_size < 1: raise TinymatchError(f"batch_size: expected at least 1, got {batch_size}")
-    found = find_cache(index, spec, image_size, home)
+    found = find_cache(index, spec, image_size, home, runtime=runtime)
     if found is not None: return FeatureCache(found.path, 0, time.time() - t0)
-    path = cache_dir(index, spec, image_size, home)
+    runner = frozen_runner(spec, image_size, runtime, home=home, threads=threads)   # "auto" resolves here (a conversion, once per home)
+    path = cache_dir(index, spec, image_size, home, runner.runtime)
     if (path / "meta.json").exists() and (problem := verify_cache(path)) and progress: print(f"feature cache: {problem}", file=sys.stderr)
-    _start_cache(path, index, spec, image_size, home, batch_size, chunk_size)
+    _start_cache(path, index, spec, image_size, runner, batch_size, chunk_size)
     cache = FeatureCache(path)
     meta = cache.meta
     n_chunks = meta["n_chunks"]   # the cache's own batching
     todo = [c for c in range(n_chunks) if c % n_shards == i_shard and c not in cache.chunks_done()]
     computed, steady = 0, None
     if todo:
-        computed, steady = _compute_chunks(cache, spec, index["path"].astype(str).to_numpy(), todo, progress)
+        computed, steady = _compute_chunks(cache, runner, index["path"].astype(str).to_numpy(), todo, progress)
     if not cache.complete and len(cache.chunks_done()) == n_chunks:
         write_json(path / "done.json", dict(seconds_last_call=round(time.time() - t0, 2), rows=meta["n_rows"],
                                             finished=time.strftime("%Y-%m-%d %H:%M:%S")))
@@ -284,10 +292,11 @@ def load_features(index: pd.DataFrame, # the rows wanted (any subset/order of a 
                   extractor,           # an extractor name, handle or `ExtractorSpec`
                   image_size: int,     # square input size
                   home: str | Path | None = None, # run-time folder
+                  runtime: str = "auto", # "keras" or "tflite": only that runtime's cache; "auto": either (TF Lite first)
                  ) -> np.ndarray:
     "The cached features of `index`'s rows, (len(index), dim) float32 aligned to its rows"
     spec = _spec(extractor)
-    cache = find_cache(index, spec, image_size, home)
+    cache = find_cache(index, spec, image_size, home, runtime=runtime)
     if cache is None:
         name, size = spec.name if spec.name in EXTRACTORS else spec.handle, int(image_size)
         raise TinymatchError(f"features of {spec.name} at {size} px: no complete cache holding these {len(index)} rows under "
@@ -314,35 +323,38 @@ def first_valid_per_class(split: pd.DataFrame, # rows of `split_index` (a `split
     return val.groupby("class_id", sort=True).head(per_class).reset_index(drop=True)
 
 # %% ../nbs/05_features.ipynb #b51eab33
-def _traced_forward(spec: ExtractorSpec, image_size: int, paths, batch_size: int) -> tuple:
-    "(the extractor at `image_size` as one traced function, the images of `paths` decoded and resized once, in batches)"
-    tf = quiet_tensorflow()
+def _decoded(paths, image_size: int, batch_size: int) -> list[np.ndarray]:
+    "The images of `paths` decoded and resized once by the pipeline's own decoder, as float32 batches"
     from tinymatch.pipelines import image_dataset
-    images = tf.concat(list(image_dataset(paths, image_size, batch_size=batch_size)), 0)
-    batches = [images[i:i + batch_size] for i in range(0, len(paths), batch_size)]
-    model = spec.build(image_size)
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    for b in batches[:2]: forward(b).numpy()              # trace (all batches have one shape)
-    return forward, batches
+    return [b.numpy() for b in image_dataset(paths, image_size, batch_size=batch_size)]
+
+def _bare_rate(runner: FrozenRunner, batches: list, seconds: float) -> tuple[float, float]:
+    "(images per second, per CPU second) of `runner` alone on ready batches, after one warm-up batch"
+    from tinymatch.baselines import bare_images_per_second
+    runner(batches[0])
+    return bare_images_per_second(runner, batches, seconds)
 
 # %% ../nbs/05_features.ipynb #8e4c43f2
-def _flip_pass(forward, paths, image_size: int, batch_size: int) -> tuple:
+def _flip_pass(runner: FrozenRunner, paths, image_size: int, batch_size: int) -> tuple:
     "(the features of every image's mirror, the seconds of that second pass)"
     tf = quiet_tensorflow()
     from tinymatch.pipelines import image_dataset
     t0 = time.perf_counter()
-    mirrored = np.concatenate([forward(tf.image.flip_left_right(b)).numpy()
-                               for b in image_dataset(paths, image_size, batch_size=batch_size)])
+    batches = image_dataset(paths, image_size, batch_size=batch_size)
+    mirrored = np.concatenate([runner(tf.image.flip_left_right(b).numpy()) for b in batches])
     return mirrored, time.perf_counter() - t0
 
 # %% ../nbs/05_features.ipynb #c6d66ec8
-def _pipeline_run(subset: pd.DataFrame, spec: ExtractorSpec, image_size: int, batch_size: int) -> tuple:
-    "(`build_features` of `subset` into a temporary home, its CPU seconds, the features it cached)"
+def _pipeline_run(subset: pd.DataFrame, spec: ExtractorSpec, runner: FrozenRunner, batch_size: int) -> tuple:
+    "(`build_features` of `subset` by `runner`'s runtime into a temporary home, its CPU seconds, the features it cached)"
     with tempfile.TemporaryDirectory() as home:
+        if runner.runtime == "tflite":   # the converted model comes along: the pipeline is timed, not the conversion
+            (Path(home) / "tflite").mkdir(); shutil.copy2(runner.tflite_path, Path(home) / "tflite" / runner.tflite_path.name)
         c0 = time.process_time()
-        cache = build_features(subset, spec, image_size, home, batch_size=batch_size, chunk_size=512, progress=False)
+        cache = build_features(subset, spec, runner.image_size, home, batch_size=batch_size, chunk_size=512, progress=False,
+                               runtime=runner.runtime, threads=runner.threads)
         cpu = time.process_time() - c0
-        return cache, cpu, load_features(subset, spec, image_size, home)
+        return cache, cpu, load_features(subset, spec, runner.image_size, home, runtime=runner.runtime)
 
 # %% ../nbs/05_features.ipynb #7f8cdfb1
 def _throughput(cache: FeatureCache, pipeline_cpu: float, bare_before: tuple, bare_after: tuple) -> dict:
@@ -371,22 +383,33 @@ def _raw_quality(embeddings: np.ndarray, labels: np.ndarray, prefix: str) -> dic
 def time_extraction(subset: pd.DataFrame,     # rows to extract (`path`, `class_id`)
                     extractor,                # an extractor name, handle or `ExtractorSpec`
                     image_size: int,          # square input size
-                    batch_size: int = 128,    # images per batch, both ways
-                    bare_images: int = 512,   # pre-decoded images cycled through the bare model
-                    bare_seconds: float = 10.0, # seconds of bare runs, half before and half after the pipeline
+                    batch_size: int = 128,    # images decoded per batch, both ways
+                    bare_images: int = 512,   # pre-decoded images cycled through the bare runtimes
+                    bare_seconds: float = 10.0, # seconds of bare runs of the chosen runtime, half before and half after the pipeline
+                    runtime: str = "auto",    # the pipeline's runtime: "auto", "tflite" or "keras"
+                    home: str | Path | None = None, # run-time folder (weights, the converted model)
+                    threads: int | None = None, # TF Lite threads (default: CPU count)
                    ) -> dict:
-    "Images/s of the bare extractor and of the caching pipeline on `subset` at one size, and its raw features' quality"
-    from tinymatch.baselines import bare_images_per_second
+    "Images/s of the bare runtimes (chosen and Keras) and of the caching pipeline on `subset` at one size, feature equality, raw quality"
     spec, labels = get_extractor(extractor), subset["class_id"].to_numpy()
-    forward, batches = _traced_forward(spec, image_size, subset["path"][:min(len(subset), bare_images)], batch_size)
-    # the machine is shared: bare runs before and after the pipeline, and CPU time is reported too
-    bare_before = bare_images_per_second(forward, batches, bare_seconds / 2)
-    cache, pipeline_cpu, feats = _pipeline_run(subset, spec, image_size, batch_size)
-    bare_after = bare_images_per_second(forward, batches, bare_seconds / 2)
+    keras = frozen_runner(spec, image_size, "keras", home=home)
+    runner = frozen_runner(spec, image_size, runtime, home=home, threads=threads)
+    batches = _decoded(subset["path"][:min(len(subset), bare_images)], image_size, batch_size)
+    keras_rate = _bare_rate(keras, batches, bare_seconds / 2)
+    # the chosen runtime's bare runs before and after the pipeline (a busy machine shows as a gap), CPU time too
+    bare_before = _bare_rate(runner, batches, bare_seconds / 2)
+    cache, pipeline_cpu, feats = _pipeline_run(subset, spec, runner, batch_size)
+    bare_after = _bare_rate(runner, batches, bare_seconds / 2)
+    keras_feats = np.concatenate([keras(b) for b in _decoded(subset["path"], image_size, batch_size)])
     # test-time flip: the mean of the features of each image and of its mirror (a second pass)
-    mirrored, flip_seconds = _flip_pass(forward, subset["path"], image_size, batch_size)
+    mirrored, flip_seconds = _flip_pass(runner, subset["path"], image_size, batch_size)
     emb_flip = l2_normalize(l2_normalize(feats) + l2_normalize(mirrored))
-    return dict(image_size=image_size, images=len(subset), **_throughput(cache, pipeline_cpu, bare_before, bare_after),
+    throughput = _throughput(cache, pipeline_cpu, bare_before, bare_after)
+    return dict(image_size=image_size, images=len(subset), **throughput, runtime=runner.runtime, xnnpack=runner.xnnpack,
+                runtime_batch_size=runner.batch_size, runtime_threads=runner.threads, keras_bare_images_per_second=round(keras_rate[0], 1),
+                keras_bare_images_per_cpu_second=round(keras_rate[1], 1),
+                ratio_runtime_over_keras=round(throughput["bare_images_per_second"] / keras_rate[0], 3),
+                min_cosine_vs_keras=round(float(feature_cosines(feats, keras_feats).min()), 6),
                 **_raw_quality(l2_normalize(feats), labels, "raw"), flip_pass_seconds=round(flip_seconds, 2),
                 **_raw_quality(emb_flip, labels, "raw_flip"))
 
@@ -402,6 +425,9 @@ def cli_features(argv: list[str] | None = None) -> int:
     p.add_argument("--shard", default=None, help="i/n: compute only chunks i, i+n, ... (run n processes to share the work)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--chunk-size", type=int, default=2048)
+    p.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                   help="auto: TF Lite (XNNPACK) when the extractor converts, else Keras (default auto)")
+    p.add_argument("--threads", type=int, default=None, help="TF Lite threads (default: CPU count)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     a = p.parse_args(argv)
@@ -409,9 +435,10 @@ def cli_features(argv: list[str] | None = None) -> int:
     if a.image_size < 32: raise TinymatchError(f"--image-size: expected at least 32, got {a.image_size}")
     index = build_index(prepare(a.source, a.home, progress=not a.no_progress))
     c = build_features(index, a.extractor, a.image_size, a.home, batch_size=a.batch_size, shard=a.shard,
-                       chunk_size=a.chunk_size, progress=not (a.no_progress or a.json))
-    out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, complete=c.complete, computed=c.computed,
-               seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
+                       chunk_size=a.chunk_size, progress=not (a.no_progress or a.json), runtime=a.runtime,
+                       threads=a.threads)
+    out = dict(cache=str(c.path), rows=c.n_rows, dim=c.dim, runtime=c.meta.get("runtime", "keras"), complete=c.complete,
+               computed=c.computed, seconds=round(c.seconds, 2), images_per_second=round(c.computed / c.seconds, 1) if c.computed else None)
     state = "complete" if c.complete else "incomplete (other shards pending)"
     print(json.dumps(out) if a.json else f"{c.path}: {c.n_rows} x {c.dim} {state}; computed {c.computed} rows in {c.seconds:.1f} s")
     return 0

