@@ -1,4 +1,5 @@
-"""Held-out classes (unseen test and unseen validation) never reach training, the HPT objective or calibration.
+"""Held-out classes (unseen test and unseen validation) never reach training, the HPT objective or calibration,
+whether they are held out one by one (`held_out_classes`) or as whole groups (`held_out_groups`, e.g. alphabets).
 
 Every function that receives the arrays the trainer, the study's objective and the threshold calibration
 work on is wrapped, and the labels it receives are recorded; none may belong to a held-out class, while the
@@ -10,7 +11,7 @@ import tinymatch.evaluation as evaluation_mod
 import tinymatch.train as train_mod
 from tinymatch.config import load_hpt_config
 from tinymatch.data import load_dataset
-from tinymatch.synthetic import make_synthetic_dataset
+from tinymatch.synthetic import make_picture_tree, make_synthetic_dataset
 from tinymatch.extractors import tiny_test_extractor
 from tinymatch.hpt import run_study, best_config
 from tinymatch.matcher import ImageMatcher
@@ -29,12 +30,39 @@ def study_setup(tmp_path_factory):
     return tmp, synth, load_hpt_config(tmp / "hpt.yaml")
 
 
+@pytest.fixture(scope="module")
+def group_setup(tmp_path_factory):
+    "A class-per-folder collection of 4 groups (alphabets) of 3 classes, one group held out for the test, one for validation"
+    tmp = tmp_path_factory.mktemp("held_out_groups")
+    tree = make_picture_tree(tmp / "tree", n_groups=4, classes_per_group=3, images_per_class=10, imbalance=3)
+    ext = tiny_test_extractor(tmp / "ext", output_dim=6)
+    (tmp / "hpt.yaml").write_text(
+        f"study_name: group_leak_study\nn_trials: 2\nobjective: map_at_r\npruner: none\nfeature_extractor: {ext}\n"
+        "image_size: 32\nembedding_dim: 8\nintermediate_ff_block_units: [8]\nepochs: 2\nearly_stopping_patience: 1\n"
+        "batch_size: 6\nsamples_per_class: 3\nheld_out_groups: 1\nheld_out_valid_groups: 1\ntest_fraction: 0.3\n"
+        "dropout_grid: [0.0, 0.5]\n")
+    return tmp, tree, load_hpt_config(tmp / "hpt.yaml")
+
+
 def test_held_out_classes_reach_no_training_hpt_or_calibration_array(study_setup, monkeypatch):
     tmp, synth, hcfg = study_setup
+    _check_no_leak(tmp, synth, hcfg, monkeypatch, n_held=4)
+
+
+def test_held_out_groups_reach_no_training_hpt_or_calibration_array(group_setup, monkeypatch):
+    tmp, tree, hcfg = group_setup
+    index = _check_no_leak(tmp, tree, hcfg, monkeypatch, n_held=6)
+    unseen = index[~index["seen"]]
+    assert unseen.groupby("split")["group"].nunique().to_dict() == {"unseen_test": 1, "unseen_valid": 1}   # whole alphabets
+    assert not set(unseen["group"]) & set(index.loc[index["seen"], "group"])
+
+
+def _check_no_leak(tmp, source, hcfg, monkeypatch, n_held):
+    "Run the HPT study, the final training and the evaluations with spies on every array they train or calibrate on"
     home = tmp / "home"
-    index = load_dataset(hcfg.base, source=synth, home=home, progress=False)
+    index = load_dataset(hcfg.base, source=source, home=home, progress=False)
     held = set(index.loc[~index["seen"], "class_id"])
-    assert len(held) == 4 and set(index.loc[~index["seen"], "split"]) == {"unseen_test", "unseen_valid"}
+    assert len(held) == n_held and set(index.loc[~index["seen"], "split"]) == {"unseen_test", "unseen_valid"}
     seen = {}   # what each wrapped function received: name -> set of labels
 
     def note(name, labels): seen.setdefault(name, set()).update(np.asarray(labels).ravel().tolist())
@@ -58,9 +86,9 @@ def test_held_out_classes_reach_no_training_hpt_or_calibration_array(study_setup
     monkeypatch.setattr(matcher_mod, "calibrate_thresholds", spy_thresholds)      # ImageMatcher.calibrate
     monkeypatch.setattr(evaluation_mod, "calibrate_thresholds", spy_thresholds)   # open_set_evaluation
 
-    study = run_study(hcfg, home=home, source=synth, progress=False)                 # HPT: trials through fit_config
+    study = run_study(hcfg, home=home, source=source, progress=False)                # HPT: trials through fit_config
     assert len(study.trials) >= 2
-    model_dir = train_mod.train(best_config(study, hcfg), home=home, source=synth)   # the final training
+    model_dir = train_mod.train(best_config(study, hcfg), home=home, source=source)  # the final training
     ev = evaluate(ImageMatcher.load(model_dir), index, home=home)                    # calibrates on valid, scores test
     result = open_set_evaluation(model_dir, index, home=home, n_boot=20)           # raw thresholds calibrated too
 
@@ -70,6 +98,7 @@ def test_held_out_classes_reach_no_training_hpt_or_calibration_array(study_setup
     assert held & set(index.loc[index["split"] == "unseen_test", "class_id"])      # ... and they are scored at the end
     assert set(ev.labels.tolist()) & held == set()                                   # the seen test split holds no held-out class
     assert set(result.table["classes"]) == {"seen", "unseen", "unseen validation"}
+    return index
 
 
 def test_training_data_refuses_held_out_rows(study_setup):

@@ -90,9 +90,15 @@ class ExperimentConfig:
     held_out_classes: int = _rule(0, lo=0, doc="unseen test classes: out of training, HPT and calibration; scored only at the end")
     held_out_valid_classes: int = _rule(0, lo=0,
         doc="unseen validation classes (disjoint from the test ones): only for choices about unseen classes")
+    held_out_groups: int = _rule(0, lo=0,
+        doc="as held_out_classes, whole groups at a time (e.g. Omniglot alphabets; datasets with groups only)")
+    held_out_valid_groups: int = _rule(0, lo=0, doc="as held_out_valid_classes, whole groups at a time")
+    test_fraction: float = _rule(0.2, lo=0, hi=1, hi_open=True,
+        doc="share of each class carved as the test when the dataset has no test (nor val) split of its own")
     split_seed: int = _rule(0, lo=0, doc="seed of the train/valid split and of both held-out class sets")
     max_classes: int | None = _rule(None, lo=2, doc="use only this many classes (quick runs)")
     images_per_class: int | None = _rule(None, lo=2, doc="use only this many official-train images per class (quick runs)")
+    data: str | None = _rule(None, doc="the dataset: URL, zip, CSV manifest or folder (default: the source passed, else TINYMATCH_DATA)")
 
     def __post_init__(self): self.validate()
 
@@ -179,7 +185,8 @@ def load_experiment_config(path: str | Path, # YAML file with ExperimentConfig f
 
 # %% ../nbs/01_config.ipynb #6a1e112e
 _HPT_OWN = ("study_name", "n_trials", "storage", "objective", "pruner")
-_SPLIT = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class")
+_SPLIT = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class",
+          "held_out_groups", "held_out_valid_groups", "test_fraction", "data")
 _TUNABLE = [f.name for f in fields(ExperimentConfig) if f.name != "experiment_name"]
 
 def _check_grid(name: str, values, where: str) -> list:

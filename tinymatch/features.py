@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, quiet_tensorflow, short_hash, write_json
-from .data import MARKER, index_fingerprint
+from .data import MARKER, index_fingerprint, relative_paths
 from .extractors import EXTRACTORS, RUNTIMES, ExtractorSpec, FrozenRunner, feature_cosines, frozen_runner, get_extractor
 
 # %% auto #0
@@ -19,17 +19,8 @@ __all__ = ['cache_dir', 'FeatureCache', 'verify_cache', 'find_cache', 'build_fea
 
 # %% ../nbs/05_features.ipynb #6b7d1138
 def _relative_paths(index: pd.DataFrame) -> tuple[np.ndarray, str]:
-    "The rows' paths relative to the dataset root, and that root"
-    paths = index["path"].astype(str).to_numpy()
-    if len(paths) == 0: raise TinymatchError("index: expected at least one row, got none")
-    official = index["official_split"].astype(str).to_numpy()
-    parts = np.where(official == "train", 4, 3)
-    rel = np.array(["/".join(Path(p).parts[-k:]) for p, k in zip(paths, parts)], dtype=object)
-    roots = {p[: len(p) - len(r)].rstrip("/" + os.sep) for p, r in zip(paths[:1], rel[:1])}
-    root = roots.pop()
-    if not all(p.startswith(root) for p in paths[:: max(1, len(paths) // 1000)]):
-        raise TinymatchError("index: expected every row under one dataset root")
-    return rel, root
+    "The rows' paths relative to their dataset root, and that root (`data.relative_paths`: any layout)"
+    return relative_paths(index)
 
 # %% ../nbs/05_features.ipynb #1206011f
 def _dataset_identity(root: str) -> dict:

@@ -118,14 +118,24 @@ def _size2(image_size) -> tuple[int, int]:
     h, w = image_size
     return int(h), int(w)
 
+def _pil_decode(data: bytes) -> np.ndarray:
+    "uint8 RGB pixels of an encoded image TensorFlow does not decode (TIFF, WebP, PPM/PGM, BMP of any depth), by PIL"
+    import io
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        return _pil_to_rgb(im)
+
 def _decode_fn(image_size):
     import tensorflow as tf
     h, w = _size2(image_size)
     def decode(path):
         data = tf.io.read_file(path)
+        head = lambda n: tf.strings.substr(data, 0, n)
+        native = tf.logical_or(tf.equal(head(4), b"\x89PNG"), tf.equal(head(3), b"GIF"))   # TF's BMP reader lacks 1-bit
+        other = lambda: tf.ensure_shape(tf.numpy_function(_pil_decode, [data], tf.uint8, stateful=False), (None, None, 3))
         img = tf.cond(tf.io.is_jpeg(data),  # the accurate DCT gives PIL's (and so load_rgb's) pixels exactly
                       lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"),
-                      lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
+                      lambda: tf.cond(native, lambda: tf.io.decode_image(data, channels=3, expand_animations=False), other))
         img = tf.cast(img, tf.float32)
         same = tf.logical_and(tf.equal(tf.shape(img)[0], h), tf.equal(tf.shape(img)[1], w))
         img = tf.cond(same, lambda: img, lambda: tf.image.resize(img, (h, w), method="bilinear"))

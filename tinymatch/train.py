@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from .core import TinymatchError, atomic_write, file_sha256, home_dir, save_figure, write_json, quiet_tensorflow
-from .config import ExperimentConfig, load_experiment_config
+from .config import _SPLIT, ExperimentConfig, load_experiment_config
 from .model import with_raw_features, build_head, build_feature_model, save_feature_model, feature_head
 from .model import FEATURE_MODEL_DIR, CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
@@ -25,7 +25,7 @@ __all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches'
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
 
 # %% ../nbs/09_train.ipynb #f78f1e3d
-_SPLIT_FIELDS = ("split_seed", "validation_fraction", "held_out_classes", "held_out_valid_classes", "max_classes", "images_per_class")
+_SPLIT_FIELDS = _SPLIT   # the config fields that choose the dataset and its split
 
 def _split_key(cfg) -> tuple: return tuple(getattr(cfg, f) for f in _SPLIT_FIELDS)
 
@@ -384,13 +384,21 @@ def _same_config(model_dir, cfg) -> bool | None:
     return load_experiment_config(p).to_dict() == cfg.to_dict()
 
 # %% ../nbs/09_train.ipynb #6d50b893
-def _reuse_or_reset(model_dir: Path, log_dir: Path, cfg, force: bool, retrain_if_changed: bool) -> bool:
-    "Whether `model_dir` holds a finished run of `cfg` to reuse; deletes the run and its logs when forced or allowed to retrain"
+def _same_dataset(model_dir: Path, dataset: dict | None) -> bool:
+    "Whether the finished run in `model_dir` was trained on the rows `dataset` records (a run without the record counts as the same)"
+    p = Path(model_dir) / SUMMARY_FILE
+    if dataset is None or not p.exists(): return True
+    done = json.loads(p.read_text()).get("dataset") or {}
+    return done.get("index_fingerprint") in (None, dataset.get("index_fingerprint"))
+
+def _reuse_or_reset(model_dir: Path, log_dir: Path, cfg, force: bool, retrain_if_changed: bool, dataset: dict | None = None) -> bool:
+    "Whether `model_dir` holds a finished run of `cfg` on `dataset` to reuse; deletes run and logs when forced or allowed to retrain"
     same = _same_config(model_dir, cfg)
+    if same and not _same_dataset(model_dir, dataset): same = False
     if force or (retrain_if_changed and same is False):
         for d in (model_dir, log_dir): shutil.rmtree(d, ignore_errors=True)
     elif same is False:
-        raise TinymatchError(f"{model_dir}: holds a run of a different config; use another experiment_name or --force")
+        raise TinymatchError(f"{model_dir}: holds a run of a different config or dataset; use another experiment_name or --force")
     elif same and (model_dir / SUMMARY_FILE).exists() and (model_dir / FEATURE_MODEL_DIR).exists():
         return True
     return False
@@ -404,12 +412,20 @@ def _final_model(cfg, model, head, through: bool, data: TrainingData):
     return model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
 
 # %% ../nbs/09_train.ipynb #ba9b8818
+def _dataset_record(index: pd.DataFrame) -> dict:
+    "Which dataset trained the model: its name, layout and the fingerprint of the split index (None for rows of no one dataset)"
+    from tinymatch.data import dataset_label, index_fingerprint
+    try: label = dataset_label(index)
+    except TinymatchError: return dict(name=None, layout=None, index_fingerprint=None)   # an index built by hand across folders
+    return dict(name=label["name"], layout=label["layout"], index_fingerprint=index_fingerprint(index))
+
 def _run_summary(cfg, res: FitResult, through: bool, data: TrainingData, map_at_r: bool) -> dict:
     "The run's `train_summary.json`"
     return dict(experiment_name=cfg.experiment_name, best_epoch=res.best_epoch, best_val_loss=res.best_val_loss,
                 epochs_run=len(res.history), stopped_early=res.stopped_early,
                 seconds=float(res.history["time"].sum()) if len(res.history) else 0.0, through_extractor=bool(through),
                 n_train=int(len(data.rows(cfg, "train"))), n_valid=int(len(data.rows(cfg, "valid"))),
+                dataset=_dataset_record(data.index(cfg)),
                 **({"best_val_map_at_r": float(res.history["val_map_at_r"].iloc[res.best_epoch])} if map_at_r else {}))
 
 # %% ../nbs/09_train.ipynb #70538b97
@@ -429,10 +445,12 @@ def train(cfg: ExperimentConfig,          # the experiment
     "Train one FeatureModel from `cfg`, resuming an interrupted run; returns `home/models/<experiment_name>/`"
     home = home_dir(home)
     model_dir, log_dir = home / "models" / cfg.experiment_name, home / "logs" / cfg.experiment_name
-    if _reuse_or_reset(model_dir, log_dir, cfg, force, retrain_if_changed): return model_dir
+    data = data or TrainingData(home, source, index=index, features=features, extractor_model=extractor_model)
+    done = (model_dir / SUMMARY_FILE).exists()   # a finished run is reused only on the same dataset's rows
+    if _reuse_or_reset(model_dir, log_dir, cfg, force, retrain_if_changed, _dataset_record(data.index(cfg)) if done else None):
+        return model_dir
     model_dir.mkdir(parents=True, exist_ok=True)
     cfg.to_yaml(model_dir / CONFIG_FILE)
-    data = data or TrainingData(home, source, index=index, features=features, extractor_model=extractor_model)
     _write_hparams(log_dir, cfg)
 
     def record(epoch, logs):
