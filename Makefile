@@ -16,7 +16,7 @@ endif
 
 .PHONY: report test install export clean-nbs readme help
 help:
-	@echo "make report [PROFILE=cpu|smoke|full]   render the HTML report (report/tinymatch_report.html)"
+	@echo "make report [PROFILE=cpu|omniglot|smoke|full]   render the HTML report (report/tinymatch_report.html; omniglot: report/omniglot/)"
 	@echo "make test                              lint the tree, run the sync checks, nbdev_test and pytest"
 	@echo "                                       (the multi-machine HPT test starts its own PostgreSQL from the pgserver wheel)"
 	@echo "make install GPU=1                     the GPU build of TensorFlow instead of tensorflow-cpu (in a fresh VENV)"

@@ -13,6 +13,9 @@ example_config_path = "configs/experiment.yaml"   # the config whose head is sho
 benchmarks_dir = "benchmarks/results"
 final_training = {}           # the profile's final-training overrides (epochs, patience, seeds)
 seed = 0
+source = None
+dataset_title = None          # the readable name the profile gives its data
+dataset_path = None           # the run folder's dataset.json (the description, computed once)
 
 # %%
 from IPython.display import Markdown, display
@@ -21,12 +24,15 @@ from tinymatch.extractors import get_extractor, registry_table
 from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from pathlib import Path
-from tinymatch.report import (resolution_table, best_input_size, input_size_text, levers_table, benchmark_provenance_text,
-                              decision_table, extractor_text)
+from tinymatch.report import (resolution_table, best_input_size, input_size_text as benchmark_size_text, levers_table,
+                              benchmark_provenance_text, decision_table, caption)
+from tinymatch.report_text import (dataset_facts, is_tiny_imagenet, transfer_text, extractor_text, input_size_text, fixed_fields_text,
+                                   open_set_text, pretraining_text)
 from tinymatch.train import model_summary_text
-from tinymatch.report import caption
 hcfg = load_hpt_config(hpt_config_path)
 example = load_experiment_config(example_config_path)
+facts = dataset_facts(source, home, dataset_title, dataset_path)
+measured_here = bool(benchmarks_dir) and is_tiny_imagenet(facts)   # the benchmarks on record measured Tiny ImageNet
 
 # %% [markdown]
 # ## Model architecture
@@ -98,36 +104,24 @@ caption("The three regions of a negative (easy, semi-hard, hard) and the loss of
 # margin beyond the positive.
 #
 # ### Feature extractor and transfer learning
-#
-# Training a convolutional network from scratch on 64x64 images of 200 classes takes far more compute
-# than this study has. Instead, the branch starts with a network already trained on ImageNet and kept
-# **frozen**: feature-based transfer learning, where the pretrained network's last pooled features
-# feed a new, small model trained for the task (fine-tuning, which also updates the pretrained weights,
-# is left out). The extractors tinymatch knows by name are below; any TF Hub handle or SavedModel
-# folder can also be given directly in a config's `feature_extractor` field.
 
 # %%
+display(Markdown(transfer_text(facts)))
 registry_table()
 
 # %%
-display(Markdown(extractor_text(profile, hcfg.base)))
+display(Markdown(extractor_text(profile, hcfg.base, facts)))
 
 # %% [markdown]
 # #### Choosing the input size
-#
-# Tiny ImageNet's images are 64x64; the extractor was trained at 224x224. Upsampling costs extraction
-# time roughly with the number of pixels, and buys feature quality. The extraction benchmark measured
-# both on this machine (raw features, no training, on a class-stratified sample of validation images
-# of the seen classes; the decision table at the end of this section says which). The rule: the size whose raw features give the best
-# validation MAP@R, as long as caching the whole dataset at that size fits the study's budget. The same
-# benchmark measured a test-time flip (the mean of an image's and its mirror's features): the columns
-# `flip` give its quality, for a second extraction pass.
 
 # %%
-if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "extraction.json")))
-if benchmarks_dir:
-    display(Markdown(input_size_text(best_input_size(benchmarks_dir), hcfg.base.image_size)))
-resolution_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
+config_file, repo = Path(hpt_config_path).resolve(), Path.cwd().resolve()   # papermill runs from the repository's top
+config_shown = f"`{config_file.relative_to(repo).as_posix()}`" if config_file.is_relative_to(repo) else "the profile's HPT config"
+display(Markdown(input_size_text(facts, hcfg.base, config_shown)))
+if measured_here: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "extraction.json")))
+if measured_here: display(Markdown(benchmark_size_text(best_input_size(benchmarks_dir), hcfg.base.image_size)))
+resolution_table(benchmarks_dir) if measured_here else Markdown("_No input-size measurement on this data: the size is the config's._")
 
 # %% [markdown]
 # Because the extractor is frozen and augmentation is off by default, an image's features never change:
@@ -190,72 +184,35 @@ print(model_summary_text(head))
 example.table()
 
 # %%
-display(Markdown(f"Fixed fields of profile `{profile}` that depart from the study or that the study did not have: a margin of "
-                 f"{hcfg.base.margin:g} (tfa's default is 1.0), batches of {hcfg.base.batch_size // hcfg.base.samples_per_class} classes "
-                 f"x {hcfg.base.samples_per_class} images, and a raw-feature share of {hcfg.base.raw_share_after_training:g} mixed into "
-                 "the trained embedding. They were chosen on **validation** data only (seen-class validation images, and the unseen "
-                 "*validation* classes for the raw-feature share) by training one tuned head with each variant "
-                 "(`benchmarks/training_levers.py`). Each row is one lever: what it changes, what it cost, and what it gave."))
+display(Markdown(fixed_fields_text(profile, hcfg.base, facts)))
 
 # %%
-if benchmarks_dir: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))
-levers_table(benchmarks_dir) if benchmarks_dir else Markdown("_No benchmark folder given._")
+if measured_here: display(Markdown(benchmark_provenance_text(Path(benchmarks_dir) / "training_levers.json")))
+levers_table(benchmarks_dir) if measured_here else Markdown("_No training-levers measurement on this data._")
 
 # %%
-caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
+if measured_here:
+    caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
 
 # %% [markdown]
 # ## Open-set protocol and the data behind every decision
 #
 # ### Seen and unseen classes
-#
-# A matcher for objects in general must work on kinds of objects it was never trained on, so the study
-# holds classes out. Two disjoint, seeded sets of classes are drawn before anything else:
-#
-# - the **unseen test classes**: nothing but the final scoring sees them. Their official-train images are
-#   not used at all; their official-val images form the `unseen_test` split;
-# - the **unseen validation classes**: their official-train images (`unseen_valid`) serve only choices
-#   that concern unseen classes (here: whether the trained head or the raw features should embed classes
-#   never trained on); never training, the HPT objective or threshold calibration. Their official-val
-#   images are not used.
-#
-# The remaining **seen** classes are split into `train`, `valid` (early stopping, the HPT objective, the
-# threshold) and `test` (their official-val images). Held-out rows carry split values of their own, so
-# no part of the pipeline that reads `train`, `valid` or `test` can pick them up by accident; a test
-# (`tests/test_held_out.py`) checks that their rows reach no array the trainer, the HPT objective or the
-# calibration receives.
 
 # %%
 h = hcfg.base
-display(Markdown(f"This run holds out **{h.held_out_classes} unseen test classes** and **{h.held_out_valid_classes} "
-                 f"unseen validation classes** (drawn with split seed {h.split_seed}); the final model is trained with "
-                 f"seeds {final_training.get('seeds', [h.seed])}."))
-
-# %% [markdown]
-# ### ImageNet overlap
-#
-# Tiny ImageNet's 200 classes are ImageNet synsets and its images were taken from ImageNet, on which the
-# frozen extractor was pretrained as a classifier over the 1,000 ILSVRC classes (this report does not
-# check how many of the 200 are among those 1,000; the overlap is expected to be large). "Unseen" here
-# means unseen by the *head*, not by the extractor: the extractor has most likely been trained to separate
-# these classes, probably on many of these very images. Two consequences for what the comparisons can show:
-#
-# - **seen vs unseen** measures how much the head's training specialises it to its training classes,
-#   relative to classes the extractor already knows. It does not measure generalisation to object kinds
-#   that no part of the model has learned; on truly novel kinds both numbers would likely be lower;
-# - **trained vs raw features** measures what the triplet-loss head adds on top of features that were
-#   already optimised to separate these classes. The raw features therefore start from an advantage that
-#   a new domain would not give them, and a head that does not beat them here may still help elsewhere,
-#   or the opposite.
-#
-# A clean test of generalisation would need an extractor pretrained without these classes (or a
-# dataset disjoint from ImageNet); this study does not have one and says so rather than claim it.
-#
-# ### Decisions and the data they were made on
-#
-# Every choice that shapes the model or the matcher, with the data it was made on. The official-val
-# images (the test split) and the unseen test classes appear in no row except as what is finally
-# scored; where a benchmark on record was measured before this protocol, the row says so.
+display(Markdown(open_set_text(facts, h) + f"\n\nThe sets are drawn with split seed {h.split_seed}; the final model is "
+                 f"trained with seeds {final_training.get('seeds', [h.seed])}."))
 
 # %%
-decision_table(hpt_config_path, final_training, benchmarks_dir)
+display(Markdown(pretraining_text(facts)))
+
+# %% [markdown]
+# ### Decisions and the data they were made on
+#
+# Every choice that shapes the model or the matcher, with the data it was made on. The test pictures
+# and the unseen test classes appear in no row except as what is finally scored; where a benchmark on
+# record was measured before this protocol, or on another dataset, the row says so.
+
+# %%
+decision_table(hpt_config_path, final_training, benchmarks_dir, facts)

@@ -13,6 +13,8 @@ seed = None                   # overrides the study config's seed when set
 n_trials = None               # overrides the study config's n_trials when set
 storage = None                # Optuna storage URL override (default SQLite under home/exp/hpt_studies/)
 workers = 1                   # processes filling the study at once (the cpu profile: 2, one per core)
+dataset_title = None          # the readable name the profile gives its data
+dataset_path = None           # the run folder's dataset.json (the description, computed once)
 
 # %%
 import time
@@ -26,7 +28,9 @@ from tinymatch.hpt import (run_study, run_parallel_study, search_space_table, st
                            plot_hpt_figures,
                            direction, hpt_observations, objective_agreement)
 from tinymatch.report import show_figure
+from tinymatch.report_text import dataset_facts, is_tiny_imagenet
 if synthetic: ensure_synthetic_dataset(source, **synthetic)
+facts = dataset_facts(source, home, dataset_title, dataset_path)
 hcfg = load_hpt_config(hpt_config_path)
 if seed is not None and seed != hcfg.base.seed: hcfg.base = hcfg.base.replace(seed=seed)
 
@@ -94,7 +98,7 @@ display(Markdown(f"Best trial **#{bt.number}**: {hcfg.objective} = **{bt.value:.
                  + (f". Written to `{Path(best_config_path).name}`." if best_config_path else ".")))
 
 # %%
-if hcfg.objective == "val_loss":
+if hcfg.objective == "val_loss" and is_tiny_imagenet(facts):   # the original study's loss was measured on Tiny ImageNet
     display(Markdown(seed_loss_comparison(bt.value, hcfg.base.margin, Path(str(hcfg.base.feature_extractor)).name,
                                           hcfg.base.image_size)))
 

@@ -18,6 +18,11 @@ projector_classes = 20        # whole test classes in the projector export and t
 projector_images = 2000       # at most this many test images exported
 comparison_loss = None        # the loss the headline run was also trained with, as a comparison (04_training)
 seed = 0
+few_shot_way = 20             # classes per few-shot episode (fewer when a split has fewer classes)
+few_shot_shots = 1            # support pictures per class
+few_shot_episodes = 1000      # seeded episodes per split
+one_shot_runs = None          # the official Omniglot one-shot runs (zip or folder), scored once at the end
+synthetic = {}                # the smoke profile's synthetic data (its one-shot runs are made too)
 
 # %%
 from pathlib import Path
@@ -31,7 +36,11 @@ from tinymatch.train import final_configs, loss_comparison_config
 from tinymatch.report import open_set_summary, projector_text
 from tinymatch.metrics import plot_score_distributions
 from tinymatch.projector import export_split, plot_embedding_2d
-from tinymatch.report import caption, pair_scoring_text
+from tinymatch.report import caption, pair_scoring_text, readable, few_shot_by_split
+from tinymatch.report_text import one_shot_text, anchors_table, one_shot_targets
+from tinymatch.evaluation import embed_rows
+from tinymatch.fewshot import (ONE_SHOT_METHODS, make_one_shot_runs, read_one_shot_runs, score_one_shot_runs, method_distances,
+                               one_shot_comparison, one_shot_run_errors, plot_one_shot_run, comparison_display)
 
 cfg_file = config_path or best_config_path
 cfg = load_experiment_config(cfg_file) if cfg_file else None
@@ -167,13 +176,14 @@ times
 # %% [markdown]
 # ### Seen and unseen classes, trained and raw
 #
-# The question of the study is whether the recipe makes a matcher for *objects in general*, so the
-# same metrics are computed on two groups of classes: the **seen** classes (the test split: official-val
-# images of classes the head was trained on) and the **unseen** classes (official-val images of the
-# classes held out of training, HPT and calibration). Each group is scored with the trained embedding and
-# with the **raw extractor features** (the cached features, L2-normalised, no training): the difference is
-# what the triplet-loss head adds on top of ImageNet features. The unseen *validation* classes (a third,
-# disjoint set) appear too: they are the only data the choice of an embedding for unseen classes is made on.
+# The question of the study is whether the recipe makes a matcher for *pictures in general*, so the
+# same metrics are computed on two groups of classes: the **seen** classes (the test split: test pictures
+# of classes the head was trained on) and the **unseen** classes (test pictures of the classes held out of
+# training, HPT and calibration), when the run holds any out. Each group is scored with the trained
+# embedding and with the **raw extractor features** (the cached features, L2-normalised, no training): the
+# difference is what the triplet-loss head adds on top of ImageNet features. The unseen *validation*
+# classes (a disjoint set) appear too: they are the only data the choice of an embedding for unseen classes
+# is made on.
 #
 # The threshold calibrated on the seen-class validation split (for the raw features, on their own
 # validation pairs by the same rule) is applied **unchanged** to every group; the columns
@@ -244,6 +254,88 @@ losses_table
 
 # %%
 display(Markdown(open_set_summary(home, model_dir / "config.yaml")))
+
+# %% [markdown]
+# ### Few-shot accuracy
+#
+# Matching is also how a class is recognised from one or a few examples. An **N-way K-shot episode**
+# draws N classes of a split, K pictures of each as the only known examples (the *support*) and one
+# other picture of each as a *query*; each query is given the class whose support is nearest (the mean of
+# its K unit embeddings, renormalised, compared by cosine). The accuracy is the share of queries answered
+# right, averaged over seeded episodes, with a 95% interval over episodes. Both embeddings answer the
+# same episodes, so their difference is paired; a side wins only when the interval of the difference
+# excludes zero.
+
+# %%
+few_shot = few_shot_by_split({"raw extractor features": lambda rows: features[rows],
+                              "trained matcher": lambda rows: embed_rows(matcher, index, rows, features)},
+                             index, n_way=few_shot_way, k_shot=few_shot_shots, episodes=few_shot_episodes, seed=seed)
+record_metrics(model_dir, few_shot=few_shot.to_dict("records"))
+save_table(few_shot, "matcher/few_shot", figures)
+caption(f"{few_shot_shots}-shot accuracy over {few_shot_episodes:,} seeded episodes per split (95% intervals), "
+        "and each embedding's paired difference to the raw features.")
+readable(few_shot.round(4))
+
+# %% [markdown]
+# ### The official one-shot runs
+#
+# When the profile names them, the official one-shot runs of the Omniglot release are scored here, once,
+# at the end: 20 runs, each with one drawing of each of 20 characters of one evaluation alphabet (never in
+# the background set the model was trained and tuned on) and 20 query drawings; a query is answered with
+# its nearest training drawing, and the error of a run is the share of queries answered wrong. Three
+# methods answer the same queries: the **trained matcher**, the **raw extractor features** it starts from,
+# and the release's own baseline, the **Modified Hausdorff Distance** between the inked pixels of two
+# drawings (Dubuisson and Jain 1994). Intervals resample whole runs (a run's queries share an alphabet),
+# with the same draws for every method, so the differences are paired.
+
+# %%
+if one_shot_runs:
+    if synthetic and not Path(one_shot_runs).exists(): make_one_shot_runs(one_shot_runs)   # the smoke profile's made-up runs
+    runs = read_one_shot_runs(one_shot_runs, home)
+    scores = {ONE_SHOT_METHODS[m]: score_one_shot_runs(runs, method_distances(m, matcher, home), seed=seed, progress=False)
+              for m in ("raw", "matcher", "mhd")}          # the first, the raw features, is what the others are compared with
+    one_shot = one_shot_comparison(scores)
+    record_metrics(model_dir, one_shot={name: sc.to_dict() for name, sc in scores.items()})
+    save_table(one_shot, "evaluation/one_shot_comparison", figures)
+    measured = {r.method: (r.accuracy, r.accuracy_lo, r.accuracy_hi) for r in one_shot.itertuples()}
+    trained = one_shot.set_index("method").loc[ONE_SHOT_METHODS["matcher"]]
+    display(Markdown(one_shot_text(measured, (trained.difference, trained.difference_lo, trained.difference_hi), len(runs), runs[0].n_way)))
+    caption("Accuracy of each method on the official runs (95% intervals over runs) and its paired difference to the raw features.")
+    display(comparison_display(one_shot))
+else: display(Markdown("_This profile names no official one-shot runs._"))
+
+# %%
+if one_shot_runs:
+    errors = one_shot_run_errors(scores)
+    save_table(errors, "evaluation/one_shot_run_errors", figures)
+    caption("Error rate of each run for each method, and over all runs.")
+    display(errors.round(3))
+
+# %%
+if one_shot_runs:
+    worst = max(runs, key=lambda r: scores[ONE_SHOT_METHODS["matcher"]].per_run.set_index("run").loc[r.name, "errors"])
+    plot_one_shot_run(worst, scores, out_dir=figures)
+    caption(f"{worst.name}, the run the trained matcher gets most wrong: each query, its right answer and each method's choice.",
+            alt="Rows of handwritten characters: a query, its right answer and each method's chosen drawing framed green or red")
+
+# %% [markdown]
+# #### Published figures on the same runs
+#
+# The anchors below are **published** numbers, measured by others under the conditions stated; they are
+# not this run's measurements. This run's are beside them, and the targets are read from its numbers.
+
+# %%
+if one_shot_runs:
+    caption("Published one-shot accuracies on the 20 official runs, with their conditions, beside this run's measurements.")
+    display(anchors_table(measured))
+
+# %%
+if one_shot_runs:
+    targets = one_shot_targets((trained.accuracy, trained.accuracy_lo, trained.accuracy_hi),
+                               (trained.difference, trained.difference_lo, trained.difference_hi))
+    save_table(targets, "evaluation/one_shot_targets", figures)
+    caption("The one-shot targets and whether this run meets them.")
+    display(targets)
 
 # %% [markdown]
 # ### The embedding space

@@ -9,20 +9,25 @@ hpt_config_path = "configs/hpt.yaml"
 best_config_path = None
 manifest_path = None
 benchmarks_dir = "benchmarks/results"
+source = None
+dataset_title = None          # the readable name the profile gives its data
+dataset_path = None           # the run folder's dataset.json (the description, computed once)
 
 # %%
 from pathlib import Path
 from IPython.display import Markdown, display
 from tinymatch.report import (performance_table, conclusion_summary, manifest_tables, open_set_summary, hpt_trials_table,
-                              dedup_scale_text, near_duplicate_table, benchmark_provenance_text, caption)
+                              dedup_scale_text, near_duplicate_table, benchmark_provenance_text, caption, other_reference_runs)
+from tinymatch.report_text import dataset_facts, limits_text, recipe_text
+facts = dataset_facts(source, home, dataset_title, dataset_path)
 
 # %%
-display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path)))
+display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path, hpt_config_path=hpt_config_path, facts=facts)))
 
 # %% [markdown]
 # ### Seen and unseen classes
 #
-# Whether the recipe carries over from faces to objects in general shows in the classes the head never
+# Whether the recipe carries over from faces to pictures in general shows in the classes the head never
 # saw. The statements below are generated from the evaluation's records; the comparison of the trained
 # head with the raw extractor features names a winner only where the paired bootstrap interval of the
 # difference excludes zero.
@@ -30,23 +35,20 @@ display(Markdown(conclusion_summary(home=home, best_config_path=best_config_path
 # %%
 display(Markdown(open_set_summary(home=home, best_config_path=best_config_path)))
 
-# %% [markdown]
-# **What these numbers cannot show.** The extractor was pretrained on ImageNet, and Tiny ImageNet's classes
-# are ImageNet synsets and its pictures were taken from ImageNet (likely including many of the very images
-# the extractor learned from). The unseen classes are unseen by the trained head only: the gap between seen
-# and unseen classes measures how much the head specialises to its training classes, not how the matcher
-# would fare on kinds of objects no part of it has learned; and the raw features are scored on classes they
-# were trained to separate, which favours them against the head. The unseen scores and the raw baseline are
-# therefore likely optimistic for a domain the extractor never saw, and a claim of generalisation beyond
-# ImageNet would need an extractor pretrained without these classes (or a dataset disjoint from ImageNet).
+# %%
+display(Markdown(limits_text(facts)))
+
+# %%
+display(Markdown(recipe_text(facts)))
 
 # %% [markdown]
-# The matcher answers the three questions of the introduction with one embedding: whether two images show
-# the same kind of thing (a threshold on the distance), which images of a collection are most like a
-# query (nearest neighbours), and which are near-duplicates (pairs much closer than any two images of
-# one class). The training recipe is data-agnostic: the same commands retrain it for any image collection
-# laid out like Tiny ImageNet, and the feature cache makes the tuning affordable on a CPU because the
-# frozen extractor sees each image only once.
+# ### The other reference run (measured by another run, not this one)
+#
+# The repository commits one reference report per dataset; each states the others' headline results,
+# read from their committed records, with the date, machine and command that measured them.
+
+# %%
+display(Markdown(other_reference_runs(profile)))
 
 # %% [markdown]
 # ## Performance of the pipeline (measured separately, not by this run)

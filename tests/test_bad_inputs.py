@@ -183,7 +183,7 @@ def cli_cases(tmp):
              (["search", "q.jpg", "--gallery", tmp, "--chunk-size", "many"], "--chunk-size: invalid int value"),
              (["dedup", tmp, "--chunk-size", "-3"], "--chunk-size: expected a positive number"),
              (["report", "--profile", "nope"], "profile must be one of"),
-             (["report", "--profile", "smoke", "--out", Path(__file__).resolve().parent.parent], "committed cpu run"),
+             (["report", "--profile", "smoke", "--out", Path(__file__).resolve().parent.parent], "committed cpu, omniglot runs"),
              (["frobnicate"], "unknown command 'frobnicate'")]
     return rows
 

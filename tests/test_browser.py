@@ -127,13 +127,15 @@ def test_smoke_report_in_browser(smoke_run, tmp_path):
     check(smoke_run["html"], smoke_run["out"] / "report" / "screenshot.png")
 
 
-COMMITTED = ROOT / "report" / "tinymatch_report.html"
-RENDERED_BEFORE_ISSUE_13 = COMMITTED.exists() and 'class="tm-figure"' not in COMMITTED.read_text()
+from tinymatch.report import REFERENCE_PROFILES, output_paths   # noqa: E402  (after the skip marker, like the probe)
 
 
-@pytest.mark.xfail(RENDERED_BEFORE_ISSUE_13, strict=True,
-                   reason="the committed report was rendered before figure captions existed (issue 13); "
-                          "it must pass once `tinymatch report --profile cpu` re-renders it")
-def test_committed_reference_report_in_browser(tmp_path):
-    if not COMMITTED.exists(): pytest.skip("no committed reference report yet")
-    check(COMMITTED, tmp_path / "reference.png")
+@pytest.mark.parametrize("profile", list(REFERENCE_PROFILES))
+def test_committed_reference_report_in_browser(profile, tmp_path):
+    "Every committed reference report (cpu: report/, omniglot: report/omniglot/) passes the same checks"
+    committed = output_paths(profile, ROOT)["html"]
+    if not committed.exists(): pytest.skip(f"no committed {profile} reference report yet (make report PROFILE={profile})")
+    if 'class="tm-figure"' not in committed.read_text():
+        pytest.xfail("the committed report was rendered before figure captions existed (issue 13); "
+                     f"it must pass once `tinymatch report --profile {profile}` re-renders it")
+    check(committed, tmp_path / f"{profile}.png")

@@ -237,7 +237,7 @@ def test_two_report_runs_at_once_one_killed(tmp_path):
     pd.testing.assert_frame_equal(ta, tb)                                # the killed-and-rerun run equals the other
     assert {p: p.stat().st_mtime_ns for p in stamp} == stamp             # the committed cpu report and figures untouched
     rc = run("report", "--profile", "smoke", "--out", ROOT, "--home", a)
-    assert rc.returncode == 2 and "committed cpu run" in rc.stderr and rc.stderr.count("\n") == 1
+    assert rc.returncode == 2 and "committed cpu, omniglot runs" in rc.stderr and rc.stderr.count("\n") == 1
 
 
 # ---------------------------------------------------------------- full disk

@@ -143,3 +143,26 @@ def test_tensorboard_kept_beside_the_report(smoke_run):
     assert list(meta.columns) == ["class_id", "class_name", "seen"] and len(meta) > 0
     assert (tb / "projector" / "sprite.png").stat().st_size > 1000
     assert all(f.stat().st_size < 5e6 for f in tb.rglob("*") if f.is_file())
+
+
+def test_few_shot_and_one_shot_sections(smoke_run):
+    import pandas as pd
+    figures = smoke_run["out"] / "figures"
+    few = pd.read_csv(figures / "matcher" / "few_shot.csv")
+    assert {"seen", "unseen"} <= set(few["classes"]) and {"trained matcher", "raw extractor features"} <= set(few["method"])
+    assert few[["accuracy", "accuracy_lo", "accuracy_hi"]].notna().all().all()
+    one = pd.read_csv(figures / "evaluation" / "one_shot_comparison.csv")     # the smoke profile's made-up runs
+    assert set(one["method"]) == {"trained matcher", "raw extractor features", "Modified Hausdorff Distance"}
+    assert (figures / "evaluation" / "one_shot_run_errors.csv").exists() and list((figures / "one_shot").glob("*.png"))
+    html = smoke_run["html"].read_text()
+    for said in ("Few-shot accuracy", "The official one-shot runs", "published", "Koch", "trained matcher accuracy &gt;= 92.0%"):
+        assert said in html, said
+
+
+def test_report_speaks_of_its_own_data(smoke_run):
+    "The synthetic data (in the Tiny ImageNet layout, 14 classes) is not Tiny ImageNet: nothing speaks of its classes or ImageNet overlap"
+    page = html_lib.unescape(re.sub("<[^>]+>", " ", smoke_run["html"].read_text()))
+    for word in ("Tiny ImageNet visual recognition challenge", "200 classes", "ImageNet overlap", "synsets", "Stanford"):
+        assert word not in page, word
+    assert "tinymatch: image matching on synthetic shapes" in page
+    assert "14 classes of synthetic shapes" in page                        # the introduction's numbers come from the data

@@ -176,33 +176,41 @@ def calibrate_thresholds(embeddings: np.ndarray, # (N, D) L2-normalised validati
             "n_images": int(len(labels)), "n_pairs": int(len(labels) * (len(labels) - 1) // 2)}
 
 # %% ../nbs/11_matcher.ipynb #3fbe3044
+BUNDLED_MODEL_DIR = Path(tinymatch.__file__).parent / "assets" / "reference_model"   # the bundled reference model (see below)
+BUNDLED_FILES = ("head.keras", "config.yaml", THRESHOLD_FILE)   # what it keeps: the extractor comes from the registry
+
 def resolve_model_dir(model: str | Path | None = None,      # an artifact folder
                       experiment: str | None = None,        # or an experiment name under `home/models/`
                       home: str | Path | None = None,       # TINYMATCH_HOME override
                      ) -> Path:
-    "The artifact folder from `--model` or `--experiment`, checked to hold a feature model"
+    "The artifact folder from `--model` or `--experiment`, checked to hold a feature model (or a head and its config)"
     if model is None and experiment is None:
         raise TinymatchError("model: give --model DIR or --experiment NAME")
     path = Path(model).expanduser() if model is not None else home_dir(home) / "models" / experiment
-    if not (path / "feature_model").exists():
-        raise TinymatchError(f"{path}: expected a model folder holding feature_model/ (train it first)")
+    if not ((path / "feature_model").exists() or all((path / f).is_file() for f in BUNDLED_FILES)):
+        raise TinymatchError(f"{path}: expected a model folder holding feature_model/, or {', '.join(BUNDLED_FILES)} "
+                             "like the bundled reference model (train it first)")
     return path
 
 # %% ../nbs/11_matcher.ipynb #df6502de
-def _load_feature_model(model_dir):
-    from tinymatch.model import load_feature_model
-    return load_feature_model(model_dir)
+def _load_feature_model(model_dir: Path):
+    "The folder's saved feature model, else its extractor (from the registry) with its saved head, as the bundled model keeps them"
+    from tinymatch.config import load_experiment_config
+    from tinymatch.model import load_feature_model, build_feature_model, load_head
+    if (model_dir / "feature_model").exists(): return load_feature_model(model_dir)
+    cfg = load_experiment_config(model_dir / "config.yaml").replace(image_augmentation=False)
+    return build_feature_model(cfg, load_head(model_dir))
 
 @patch(cls_method=True)
 def load(cls: ImageMatcher,
-         model_dir: str | Path,   # artifact folder holding feature_model/ (and threshold.json)
+         model_dir: str | Path | None = None, # feature_model/ (+ threshold.json), or head.keras + config.yaml; default: the bundled model
          rule: str | None = None, # decision rule to use; default the one saved, else "eer"
          runtime: str = "auto",   # the frozen extractor's runtime when embedding
          home: str | Path | None = None, # run-time folder (the converted extractor is cached there)
          threads: int | None = None, # TF Lite threads (default: CPU count)
         ) -> ImageMatcher:
-    "Load a matcher from its artifact folder, with its calibrated threshold when saved"
-    model_dir = resolve_model_dir(model_dir)
+    "Load a matcher from its artifact folder (default: the bundled reference model), with its calibrated threshold when saved"
+    model_dir = resolve_model_dir(BUNDLED_MODEL_DIR if model_dir is None else model_dir)
     calibration, threshold = {}, None
     tfile = model_dir / THRESHOLD_FILE
     if tfile.exists():
@@ -260,10 +268,6 @@ def calibration_table(self: ImageMatcher):
                         columns=["rule", "threshold"])
 
 # %% ../nbs/11_matcher.ipynb #0e54d0d8
-BUNDLED_MODEL_DIR = Path(tinymatch.__file__).parent / "assets" / "reference_model"
-
-BUNDLED_FILES = ("head.keras", "config.yaml", THRESHOLD_FILE)
-
 def bundled_model_dir(path: str | Path | None = None, # override of `BUNDLED_MODEL_DIR` (tests)
                      ) -> Path | None:
     "The bundled reference model's folder, or None when this install carries none"
@@ -292,15 +296,10 @@ def load_bundled_matcher(path: str | Path | None = None, # override of `BUNDLED_
                          home: str | Path | None = None, # TINYMATCH_HOME (extractor weights, converted extractor)
                         ) -> ImageMatcher:
     "The bundled reference matcher: registry extractor + bundled head, with its calibrated threshold"
-    from tinymatch.config import load_experiment_config
-    from tinymatch.model import build_feature_model, load_head
     d = bundled_model_dir(path)
     if d is None:
         raise TinymatchError("model: no --model/--experiment given and this install bundles no reference model (pass --model DIR)")
-    cfg = load_experiment_config(d / "config.yaml").replace(image_augmentation=False)
-    saved = json.loads((d / THRESHOLD_FILE).read_text())
-    return ImageMatcher(build_feature_model(cfg, load_head(d)), threshold=float(saved["threshold"]), model_dir=d,
-                        calibration=saved.get("thresholds", {}), home=home)
+    return ImageMatcher.load(d, home=home)
 
 # %% ../nbs/11_matcher.ipynb #00310c5f
 def resolve_matcher(model: str | Path | None = None, # --model

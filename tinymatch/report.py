@@ -12,19 +12,19 @@ from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_di
 from .records import machine_info, measured_alone_text, package_versions
 
 # %% auto #0
-__all__ = ['REFERENCE_PROFILE', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
+__all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
            'PERFORMANCE_COLUMNS', 'LEVER_METRICS', 'QUALITY_TARGETS', 'SEED_BEST_VAL_LOSS', 'SEED_STUDY',
-           'REFERENCE_MANIFEST', 'find_repo_root', 'Profile', 'load_profiles', 'get_profile', 'run_dir',
-           'default_out_dir', 'check_out_dir', 'notebook_parameters', 'data_checksum', 'determinism_info',
-           'table_display_defaults', 'caption', 'show_figure', 'readable', 'NotebookFailed', 'execute_notebook',
-           'merge_notebooks', 'render_html', 'benchmark_results_dir', 'benchmark_provenance',
-           'benchmark_provenance_text', 'performance_table', 'resolution_table', 'best_input_size', 'input_size_text',
-           'benchmark_results', 'levers_table', 'levers_summary_text', 'pair_scoring_text', 'dedup_scale_text',
-           'near_duplicate_table', 'index_summary_text', 'class_balance_text', 'training_summary_text',
-           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'index_preview',
-           'extractor_text', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
-           'decision_table', 'archive_run', 'start_manifest', 'execute_profile', 'run_report', 'cli_report',
-           'readme_facts', 'write_readme']
+           'FEW_SHOT_SPLITS', 'REFERENCE_SUMMARIES', 'REFERENCE_MANIFEST', 'find_repo_root', 'Profile', 'load_profiles',
+           'get_profile', 'run_dir', 'default_out_dir', 'output_paths', 'check_out_dir', 'resolve_source',
+           'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
+           'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
+           'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
+           'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
+           'levers_summary_text', 'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table',
+           'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
+           'index_preview', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
+           'decision_table', 'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest',
+           'execute_profile', 'run_report', 'cli_report', 'readme_facts', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -43,11 +43,12 @@ class Profile:
     name: str
     description: str
     notebooks: list                  # report scripts, run in order (paths relative to the repository)
-    data: str = "env"                # "env" (TINYMATCH_DATA), "synthetic", or a URL / zip / folder
+    data: str | dict = "env"         # "env" (TINYMATCH_DATA), "synthetic", a URL / zip / folder, or {env: VAR, default: URL, title: name}
     hpt_config: str = "configs/hpt.yaml"
     final_training: dict = dataclasses.field(default_factory=dict)   # overrides applied to the best trial's config
     synthetic: dict = dataclasses.field(default_factory=dict)        # make_synthetic_dataset arguments
     parameters: dict = dataclasses.field(default_factory=dict)       # extra notebook parameters
+    one_shot_runs: str | dict | None = None   # the official Omniglot one-shot runs (zip or folder), same forms as `data`
 
 # %% ../nbs/14_report.ipynb #0c4d993a
 def load_profiles(path: str | Path | None = None, # the profiles file (default `report/profiles.yaml` of the repository)
@@ -84,27 +85,49 @@ def run_dir(profile: str, home: str | Path | None = None) -> Path:
     return d
 
 # %% ../nbs/14_report.ipynb #bdfd292d
-REFERENCE_PROFILE = "cpu"   # the run whose report, figures/ and artifacts are committed in the repository
+REFERENCE_PROFILE = "cpu"   # the run whose final model is bundled in the package
+REFERENCE_PROFILES = {"cpu": "", "omniglot": "omniglot"}   # runs committed in the repository -> their subfolder of figures/ and report/
 
 def default_out_dir(profile: str, home: str | Path | None = None) -> Path:
-    "Where a profile's figures/ and report/ go: the repository for the reference `cpu` run, else its run folder"
-    return find_repo_root() if profile == REFERENCE_PROFILE else run_dir(profile, home)
+    "Where a profile's figures/ and report/ go: the repository for a reference run, else its run folder"
+    return find_repo_root() if profile in REFERENCE_PROFILES else run_dir(profile, home)
+
+def output_paths(profile: str,          # the profile being run
+                 out_dir: str | Path,   # its output folder (`default_out_dir` or --out)
+                 repo: str | Path | None = None, # the repository (default: `find_repo_root`)
+                ) -> dict:
+    "The figures folder, the HTML report and the records folder of a run: a reference run in the repository gets its own subfolder"
+    out = Path(out_dir).resolve()
+    sub = REFERENCE_PROFILES.get(profile, "") if out == Path(repo or find_repo_root()).resolve() else ""
+    return dict(figures=out / "figures" / sub, html=out / "report" / sub / "tinymatch_report.html",
+                artifacts=out / "report" / "artifacts" / profile)
 
 # %% ../nbs/14_report.ipynb #dd76721c
 def check_out_dir(profile: str, out_dir: str | Path) -> Path:
-    "Refuse to write a non-reference run over the committed reference report and figures"
+    "Refuse to write a non-reference run over the committed reference reports and figures"
     out = Path(out_dir).resolve()
-    if profile != REFERENCE_PROFILE and out == find_repo_root().resolve():
+    if profile not in REFERENCE_PROFILES and out == find_repo_root().resolve():
         raise TinymatchError(f"--out: expected a folder other than the repository for profile {profile!r} "
-                             f"(its report/ and figures/ hold the committed {REFERENCE_PROFILE} run), got {out}")
+                             f"(its report/ and figures/ hold the committed {', '.join(REFERENCE_PROFILES)} runs), got {out}")
     return out
 
 # %% ../nbs/14_report.ipynb #986eaa7c
-def _profile_source(profile: Profile, home: Path) -> str | None:
-    "The dataset source a profile names: its synthetic folder, TINYMATCH_DATA, or the URL / zip / folder itself"
-    if profile.data == "synthetic": return str(home / "synthetic" / profile.name)
-    if profile.data == "env": return os.environ.get("TINYMATCH_DATA")
-    return profile.data
+def resolve_source(spec: str | dict | None, # a profile's `data` / `one_shot_runs`: "env", "synthetic", a source, or {env, default}
+                   profile: str,             # the profile's name (its synthetic folder)
+                   home: Path,               # TINYMATCH_HOME
+                  ) -> str | None:
+    "The source a profile names: its synthetic folder, TINYMATCH_DATA, a variable (else its default), or the URL / zip / folder itself"
+    if spec is None: return None
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"env", "default", "title"}
+        if unknown or "env" not in spec and "default" not in spec:
+            raise TinymatchError(f"profile {profile!r}: expected a source as {{env: VAR, default: URL, title: name}}, got {spec}")
+        return os.environ.get(spec["env"]) if spec.get("env") and os.environ.get(spec["env"]) else spec.get("default")
+    if spec == "synthetic": return str(home / "synthetic" / profile)
+    if spec == "env": return os.environ.get("TINYMATCH_DATA")
+    return spec
+
+def _profile_source(profile: Profile, home: Path) -> str | None: return resolve_source(profile.data, profile.name, home)
 
 def notebook_parameters(profile: Profile,  # the profile being run
                         home: str | Path | None = None, # TINYMATCH_HOME
@@ -114,8 +137,11 @@ def notebook_parameters(profile: Profile,  # the profile being run
     "The papermill parameters shared by every report notebook of `profile`"
     home, repo = home_dir(home), find_repo_root()
     runs = run_dir(profile.name, home)
+    title = profile.data.get("title") if isinstance(profile.data, dict) else "synthetic shapes" if profile.data == "synthetic" else None
     return dict(profile=profile.name, home=str(home), source=_profile_source(profile, home),
-                figures=str(Path(out_dir).resolve() / "figures"),
+                one_shot_runs=resolve_source(profile.one_shot_runs, f"{profile.name}-one-shot-runs", home), dataset_title=title,
+                dataset_path=str(runs / "dataset.json"),
+                figures=str(output_paths(profile.name, out_dir)["figures"]),
                 hpt_config_path=str((repo / profile.hpt_config).resolve()),
                 best_config_path=str(runs / "best_config.yaml"),
                 final_training=dict(profile.final_training), synthetic=dict(profile.synthetic),
@@ -394,7 +420,7 @@ REPORT_CSS = ("figure.tm-figure{margin:1.5em auto;text-align:center}figure.tm-fi
 
 def render_html(notebooks: list,           # executed notebooks in report order
                 out_path: str | Path,      # the HTML file to write
-                title: str = "tinymatch: image matching on Tiny ImageNet", # page title
+                title: str = "tinymatch report", # page title (`run_report` gives `report_text.report_title` of the run's data)
                 exclude_input: bool = True, # hide code cells
                ) -> Path:
     "Merge executed notebooks into one offline HTML report: typeset math, numbered and captioned figures and tables, a table of contents"
@@ -623,36 +649,6 @@ def near_duplicate_table(results_dir: str | Path | None = None, # holds near_dup
         table[r["method"]] = col
     return pd.DataFrame({m: pd.Series(col, dtype=object) for m, col in table.items()})   # counts stay whole numbers beside the rates
 
-# %% ../nbs/14_report.ipynb #c5bb11a7
-def index_summary_text(root: str | Path, # the dataset folder
-                       index,            # its `data.build_index` table
-                       seconds: float,   # time taken to prepare and index it
-                      ) -> str:
-    "Markdown: the dataset folder, its classes and its official-train and official-val image counts"
-    return (f"Dataset folder `{Path(root).name}`: **{index['class_id'].nunique()} classes**, "
-            f"**{(index['official_split'] == 'train').sum():,}** official-train and "
-            f"**{(index['official_split'] == 'val').sum():,}** official-val images "
-            f"(prepared and indexed in {seconds:.1f} s).")
-
-# %% ../nbs/14_report.ipynb #c0cc064e
-def class_balance_text(df,    # rows of `data.split_index` (with `split`)
-                       index, # the `data.build_index` table they came from
-                      ) -> str:
-    "Markdown: the spread of train images per class, where it comes from, and whether resampling is needed"
-    per_class = df[df["split"] == "train"].groupby("class_id").size()
-    official = index[index["official_split"] == "train"].groupby("class_id").size()
-    lo, hi = per_class.min(), per_class.max()
-    spread = (f"Every class has exactly **{lo}** train images. " if lo == hi else
-              f"Classes have between **{lo}** and **{hi}** train images (median {per_class.median():.0f}). ")
-    source = (f"The official training split is balanced ({official.min()} pictures per class), so any spread could only "
-              "come from the split: a split drawn at random over the whole training set would give classes up to a few "
-              "dozen images more or less than their share, while the per-class split gives each class exactly its share. "
-              if official.min() == official.max() else
-              f"The official training split itself ranges from {official.min()} to {official.max()} pictures per class. ")
-    need = ("No resampling is needed." if lo >= 0.8 * hi else
-            "The imbalance is large enough that class-balanced batches (a fixed number of images per class) matter.")
-    return spread + source + need
-
 # %% ../nbs/14_report.ipynb #d63810b3
 def training_summary_text(model_dir: str | Path, # a trained model's folder (holds `train.SUMMARY_FILE`)
                          ) -> str:
@@ -699,8 +695,8 @@ def quality_table(metrics: dict,                  # evaluation metrics (`Evaluat
     return pd.DataFrame(rows, columns=["metric", "goal", "measured", "met"])
 
 # %% ../nbs/14_report.ipynb #75162ee4
-def _hpt_outcome(hpt_cfg, home, storage: str | None) -> str:
-    "Markdown: the study's trial counts and best objective (compared with the original study's under val_loss)"
+def _hpt_outcome(hpt_cfg, home, storage: str | None, compare: bool = True) -> str:
+    "Markdown: the study's trial counts and best objective (compared with the original study's under val_loss when `compare`)"
     import optuna
     from tinymatch.hpt import storage_url, open_storage
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -715,29 +711,35 @@ def _hpt_outcome(hpt_cfg, home, storage: str | None) -> str:
             f"({states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, {states.count('FAIL')} failed); "
             f"its best {hpt_cfg.objective} is **{best:.4f}**."
             + (" " + seed_loss_comparison(best, b.margin, Path(str(b.feature_extractor)).name, b.image_size)
-               if hpt_cfg.objective == "val_loss" else ""))
+               if hpt_cfg.objective == "val_loss" and compare else ""))
 
 # %% ../nbs/14_report.ipynb #718b3302
 def conclusion_summary(home: str | Path | None,  # TINYMATCH_HOME of the run
                        best_config_path: str | Path, # the final model's training config (written by the HPT section)
                        hpt_config_path: str | Path,  # the HPT study config
                        storage: str | None = None,   # Optuna storage URL override
+                       facts: dict | None = None,    # the dataset description; the goals and the original study are Tiny ImageNet's
                       ) -> str:
-    "Markdown stating the final model's results against the goals and the HPT outcome, from the run's files"
+    "Markdown: the final model's results (against the goals, on Tiny ImageNet; on the one-shot runs when scored) and the HPT outcome"
     from tinymatch.config import load_experiment_config, load_hpt_config
+    from tinymatch.report_text import is_tiny_imagenet
     cfg = load_experiment_config(best_config_path)
     model_dir = home_dir(home) / "models" / cfg.experiment_name
     evaluation = _read_json(model_dir / "metrics.json", "evaluation metrics (run the evaluation section first)")
     m = evaluation.get("metrics", evaluation)
-    table = quality_table(m)
-    met = int(table["met"].sum())
-    goals = "; ".join(f"{r.metric} {r.measured:.3f} (goal {r.goal:g}, {'met' if r.met else 'not met'})" for r in table.itertuples())
     lines = [f"The final matcher (`{cfg.experiment_name}`: {cfg.feature_extractor} features at {cfg.image_size} px, "
              f"blocks {cfg.intermediate_ff_block_units}, dropout {cfg.dropout:g}, {cfg.embedding_dim}-d embedding) "
              f"scores an AUC of **{m['auc']:.4f}** over all {int(m.get('n_pairs', 0)):,} pairs of "
-             f"{int(m.get('n_images', 0)):,} test images of the seen classes (equal error rate {m.get('eer', float('nan')):.4f}).",
-             f"Against the goals: {goals}; **{met} of {len(table)} met**."]
-    outcome = _hpt_outcome(load_hpt_config(hpt_config_path), home, storage)
+             f"{int(m.get('n_images', 0)):,} test images of the seen classes (equal error rate {m.get('eer', float('nan')):.4f})."]
+    original = facts is None or is_tiny_imagenet(facts)   # the goals and the original study's loss were set on Tiny ImageNet
+    if original:
+        table = quality_table(m)
+        goals = "; ".join(f"{r.metric} {r.measured:.3f} (goal {r.goal:g}, {'met' if r.met else 'not met'})" for r in table.itertuples())
+        lines.append(f"Against the goals: {goals}; **{int(table['met'].sum())} of {len(table)} met**.")
+    if evaluation.get("one_shot"):   # the official one-shot runs, when the profile gave them
+        from tinymatch.report_text import one_shot_record_text
+        lines.append(one_shot_record_text(evaluation["one_shot"]))
+    outcome = _hpt_outcome(load_hpt_config(hpt_config_path), home, storage, compare=original)
     return "\n\n".join(lines + ([outcome] if outcome else []))
 
 # %% ../nbs/14_report.ipynb #66c381ab
@@ -767,17 +769,6 @@ def index_preview(index,            # a `data.build_index` table
                  ):
     "The first `n` index rows, their paths shown inside the dataset folder"
     return index.head(n).assign(path=lambda t: t["path"].map(lambda p: Path(p).relative_to(root).as_posix()))
-
-# %% ../nbs/14_report.ipynb #2a985c81
-def extractor_text(profile: str, # the profile's name
-                   cfg,          # the run's ExperimentConfig (the HPT config's fixed fields)
-                  ) -> str:
-    "Markdown: the run's extractor and input size, with the registry's description and feature width when it knows the extractor"
-    from tinymatch.extractors import EXTRACTORS
-    spec = EXTRACTORS.get(str(cfg.feature_extractor))
-    return (f"This run (profile `{profile}`) uses **{cfg.feature_extractor}** at **{cfg.image_size} px**"
-            + (f": {spec.description}, {spec.output_dim}-d features (native input {spec.input_size} px)." if spec else ".")
-            + " Images are resized from 64x64 to that size before the extractor, whose preprocessing is part of the model.")
 
 # %% ../nbs/14_report.ipynb #c4b99db5
 def hpt_trials_table(figures: str | Path, # the run's figures folder (the HPT section wrote hpt/trials.csv there)
@@ -895,34 +886,42 @@ def _flip_basis(results_dir: Path, image_size: int) -> str:
             f"P@1 {row['raw_precision_at_1']:.3f} -> {row['raw_flip_precision_at_1']:.3f} with the flip, for a second extraction pass")
 
 # %% ../nbs/14_report.ipynb #3a4da3b4
-def _design_rows(b, results_dir: Path) -> list:
+def _design_rows(b, results_dir: Path, facts: dict | None = None) -> list:
     "(decision, value, made on) for the class sets, the split, the extractor and the training levers of config `b`"
+    from tinymatch.report_text import held_out_rows, is_tiny_imagenet, FIXED_IN_CONFIG
     seeded = f"a seeded random draw (split_seed {b.split_seed}); no images"
-    levers = _levers_basis(results_dir, b)
-    return [("unseen test classes", f"{b.held_out_classes} classes", seeded),
-            ("unseen validation classes", f"{b.held_out_valid_classes} classes, disjoint from the test ones", seeded),
-            ("train / validation split", f"{1 - b.validation_fraction:.0%} / {b.validation_fraction:.0%} per seen class", seeded),
+    measured = facts is None or is_tiny_imagenet(facts)   # the benchmarks on record measured Tiny ImageNet
+    levers = _levers_basis(results_dir, b) if measured else FIXED_IN_CONFIG
+    split = (held_out_rows(facts, b) if facts is not None else
+             [("unseen test classes", f"{b.held_out_classes} classes", seeded),
+              ("unseen validation classes", f"{b.held_out_valid_classes} classes, disjoint from the test ones", seeded),
+              ("train / validation split", f"{1 - b.validation_fraction:.0%} / {b.validation_fraction:.0%} per seen class", seeded)])
+    return split + [
             ("extractor", str(b.feature_extractor), "fixed in advance (the profile)"),
-            ("input size", f"{b.image_size} px", _input_size_basis(results_dir)),
+            ("input size", f"{b.image_size} px", _input_size_basis(results_dir) if measured else FIXED_IN_CONFIG),
             ("triplet margin", f"{b.margin:g}", levers),
             ("batch composition", f"{b.batch_size // b.samples_per_class} classes x {b.samples_per_class} images", levers),
             ("learning rate", f"{b.learning_rate:g}", levers),
-            ("raw-feature share, mixed in after training", f"{b.raw_share_after_training:g}", _raw_share_basis(results_dir, b)),
-            ("test-time flip", "not used", _flip_basis(results_dir, b.image_size)),
+            ("raw-feature share, mixed in after training", f"{b.raw_share_after_training:g}",
+             _raw_share_basis(results_dir, b) if measured else FIXED_IN_CONFIG),
+            ("test-time flip", "not used", _flip_basis(results_dir, b.image_size) if measured else "not measured on this data"),
             ("loss", f"semi-hard triplet ({b.loss} implementation), the study's",
              "fixed in advance; the multi-similarity loss is trained beside it for comparison only")]
 
 # %% ../nbs/14_report.ipynb #f9bd9f21
-def _tuning_rows(h, final_training: dict | None) -> list:
+def _tuning_rows(h, final_training: dict | None, facts: dict | None = None) -> list:
     "(decision, value, made on) for the HPT grid, the epochs, the final seeds, the threshold and the unseen-class embedding"
     from tinymatch.matcher import DECISION_RULES
+    from tinymatch.report_text import validation_basis
     b = h.base
     final = {k: v for k, v in (final_training or {}).items() if k != "seeds"}
     seeds = (final_training or {}).get("seeds", [b.seed])
-    valid = f"validation split: {b.validation_fraction:.0%} of the official-train images of each seen class"
+    valid = (validation_basis(facts, b) if facts is not None else
+             f"validation split: {b.validation_fraction:.0%} of the official-train images of each seen class")
     epochs = f"up to {final.get('epochs', b.epochs)}, patience {final.get('early_stopping_patience', b.early_stopping_patience)}"
     rows = [(f"HPT: {k}", "one of " + ", ".join(map(str, v)), f"{valid} (objective {h.objective}, {h.n_trials} trials)")
             for k, v in h.search_space.items()]
+    unseen_valid = b.held_out_valid_classes or getattr(b, "held_out_valid_groups", 0)
     return rows + [
         ("HPT: epochs per trial", f"up to {b.epochs}, early-stopping patience {b.early_stopping_patience}", f"{valid} (validation loss)"),
         ("final training: epochs", epochs, f"{valid} (validation loss, best epoch kept)"),
@@ -931,19 +930,82 @@ def _tuning_rows(h, final_training: dict | None) -> list:
         ("decision threshold", f"rule {DECISION_RULES[0]} (also stored: {', '.join(DECISION_RULES[1:])})",
          "all pairs of the seen-class validation split; applied unchanged to seen test and unseen classes"),
         ("embedding for unseen classes", "trained head or raw extractor features, the higher MAP@R",
-         "unseen validation classes only" if b.held_out_valid_classes else "no unseen validation classes: not chosen")]
+         "unseen validation classes only" if unseen_valid else "no unseen validation classes: not chosen")]
 
 # %% ../nbs/14_report.ipynb #2014fce5
 def decision_table(hpt_config_path: str | Path,    # the run's HPT study config
                    final_training: dict | None = None, # the profile's overrides for the final training (and seeds)
                    results_dir: str | Path | None = None, # benchmark JSON files (default: the repository's benchmarks/results/)
+                   facts: dict | None = None,      # the dataset description (`report_text.dataset_facts`); None: Tiny ImageNet's wording
                   ):
     "Every choice of the study and the data it was made on, from the run's configs and benchmark records"
     import pandas as pd
     from tinymatch.config import load_hpt_config
     h = load_hpt_config(hpt_config_path)
-    rows = _design_rows(h.base, benchmark_results_dir(results_dir)) + _tuning_rows(h, final_training)
+    rows = _design_rows(h.base, benchmark_results_dir(results_dir), facts) + _tuning_rows(h, final_training, facts)
     return pd.DataFrame(rows, columns=["decision", "value", "made on"])
+
+# %% ../nbs/14_report.ipynb #dffe1603
+FEW_SHOT_SPLITS = {"seen": "test", "unseen": "unseen_test", "unseen validation": "unseen_valid"}
+
+def _usable_classes(labels, k_shot: int) -> int:
+    "Classes with at least K + 1 pictures (a support and a query)"
+    import pandas as pd
+    return int((pd.Series(labels).value_counts() >= k_shot + 1).sum())
+
+def few_shot_by_split(embedders: dict,    # embedding name -> (index rows -> (n, D) embeddings); the first is the baseline
+                      index,               # rows of `data.split_index` (split, class_id, and group when the data has groups)
+                      n_way: int = 20,     # classes per episode (at most the split's classes)
+                      k_shot: int = 1,     # support pictures per class
+                      episodes: int = 1000, # seeded episodes per split
+                      seed: int = 0,       # seed of the episodes
+                      splits: dict = FEW_SHOT_SPLITS, # classes name -> split
+                     ):
+    "N-way K-shot accuracy of each embedding on each split's classes (and within one group, when the data has groups), paired to the first"
+    import numpy as np, pandas as pd
+    from tinymatch.fewshot import few_shot_on_split, few_shot_comparison
+    grouped = "group" in index.columns and bool((index["group"].astype(str) != "").any())
+    tables = []
+    for group, split in splits.items():
+        rows = np.flatnonzero((index["split"] == split).to_numpy())
+        labels = index["class_id"].to_numpy()[rows]
+        way = min(n_way, _usable_classes(labels, k_shot))
+        if way < 2: continue
+        args = dict(k_shot=k_shot, episodes=episodes, seed=seed, skip_small_classes=True)
+        results = few_shot_on_split(embedders, index, split, n_way=way, **args)
+        tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{way}-way {k_shot}-shot"))
+        if not grouped: continue
+        in_group = pd.DataFrame({"g": index["group"].to_numpy()[rows], "c": labels})   # episodes within one group, as the Omniglot runs
+        gway = min(n_way, max(_usable_classes(t["c"], k_shot) for _, t in in_group.groupby("g")))
+        if gway < 2: continue
+        results = few_shot_on_split(embedders, index, split, group_column="group", n_way=gway, **args)
+        tables.append(few_shot_comparison(results).assign(classes=group, split=split, episode=f"{gway}-way {k_shot}-shot within one group"))
+    if not tables:
+        raise TinymatchError(f"index: expected a split of {list(splits.values())} with 2 classes of {k_shot + 1} pictures, got none")
+    out = pd.concat(tables, ignore_index=True)
+    return out[["classes", "split", "episode"] + [c for c in out.columns if c not in ("classes", "split", "episode")]]
+
+# %% ../nbs/14_report.ipynb #8c228a9b
+REFERENCE_SUMMARIES = {   # profile -> (its headline table, inside its figures, and what it measured)
+    "omniglot": ("evaluation/one_shot_comparison.csv", "the 20 official Omniglot one-shot runs")}
+
+def other_reference_runs(profile: str,                  # the profile of the report being written
+                         repo: str | Path | None = None, # the repository (default: `find_repo_root`)
+                        ) -> str:
+    "Markdown: every other committed reference run's headline (from its records) and a link to its report"
+    from tinymatch.report_text import reference_run_text
+    repo = Path(repo or find_repo_root()).resolve()
+    here = output_paths(profile, repo, repo)["html"].parent if profile in REFERENCE_PROFILES else None
+    parts = []
+    for other in REFERENCE_PROFILES:
+        if other == profile: continue
+        paths = output_paths(other, repo, repo)
+        link = os.path.relpath(paths["html"], here) if here else paths["html"].relative_to(repo).as_posix()
+        if other in REFERENCE_SUMMARIES:
+            table, what = REFERENCE_SUMMARIES[other]
+            parts.append(reference_run_text(paths["figures"] / table, paths["artifacts"] / "manifest.json", link, what))
+        else: parts.append(f"The `{other}` reference report (profile `{other}`): [{link}]({link}).")
+    return "\n\n".join(parts)
 
 # %% ../nbs/14_report.ipynb #141e512e
 def _copy_tensorboard(params: dict, dest: Path) -> list:
@@ -964,7 +1026,7 @@ def archive_run(params: dict,             # the run's notebook parameters (`note
     import shutil
     from tinymatch.config import load_hpt_config
     from tinymatch.hpt import storage_url
-    dest = Path(out_dir) / "report" / "artifacts" / params["profile"]
+    dest = output_paths(params["profile"], out_dir)["artifacts"]
     dest.mkdir(parents=True, exist_ok=True)
     copied = []
     sources = [Path(params["manifest_path"])]
@@ -1026,6 +1088,12 @@ def _bundle_final_model(params, home):
     final = home_dir(home) / "models" / load_experiment_config(params["best_config_path"]).experiment_name
     print(f"bundled reference model: {refresh_bundled_model(final)} (from {final})")
 
+def _report_title(params: dict) -> str:
+    "The report's title, from the dataset description the notebooks kept in the run folder"
+    from tinymatch.report_text import report_title
+    p = Path(params["dataset_path"])
+    return report_title(json.loads(p.read_text())) if p.is_file() else "tinymatch report"
+
 def run_report(profile: str = "cpu",       # profile name from `report/profiles.yaml`
                home: str | Path | None = None, # TINYMATCH_HOME
                out_dir: str | Path | None = None, # gets figures/ and report/tinymatch_report.html (default `default_out_dir`)
@@ -1042,8 +1110,8 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     manifest["total_seconds"] = round(sum(manifest["steps"].values()), 1)
     manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     write_json(params["manifest_path"], manifest)
-    if prof.name == "cpu": _bundle_final_model(params, home)   # the package's reference model is the cpu run's final one
-    out = render_html(executed, Path(out_dir) / "report" / "tinymatch_report.html")
+    if prof.name == REFERENCE_PROFILE: _bundle_final_model(params, home)   # the package's reference model is the cpu run's final one
+    out = render_html(executed, output_paths(prof.name, out_dir)["html"], title=_report_title(params))
     for kept in archive_run(params, out_dir): print(f"kept {kept}")
     print(f"report: {out} ({time.time() - t_all:.0f} s)")
     return out
