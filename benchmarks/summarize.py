@@ -16,13 +16,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
-    for stem in COMPARISONS:
-        results = RESULTS / f"{stem}.json"
-        if not results.exists(): print(f"{results}: not measured yet, skipped"); continue
-        data = read_result(stem, results.parent)
-        data["comparisons"] = result_comparisons(data)
-        write_json(results, data)
-        for c in data["comparisons"]: print(f"{stem:>16}: {c['name']}: {c['ratio']}x (goal {c['goal']}, met {c['met']})")
+    for stem in COMPARISONS:   # results/<stem>.json, and results/<dataset>/<stem>.json of a benchmark run per dataset
+        found = [p for p in (RESULTS / f"{stem}.json", *sorted(RESULTS.glob(f"*/{stem}.json"))) if p.exists()]
+        if not found: print(f"{RESULTS / f'{stem}.json'}: not measured yet, skipped"); continue
+        for results in found:
+            data = read_result(stem, results.parent)
+            data["comparisons"] = result_comparisons(data)
+            write_json(results, data)
+            for c in data["comparisons"]: print(f"{stem:>16}: {c['name']}: {c['ratio']}x (goal {c['goal']}, met {c['met']})")
     return 0
 
 

@@ -25,7 +25,7 @@ from tinymatch.losses import plot_triplet_regions
 from tinymatch.model import build_head
 from pathlib import Path
 from tinymatch.report import (resolution_table, best_input_size, input_size_text as benchmark_size_text, levers_table,
-                              benchmark_provenance_text, decision_table, caption)
+                              benchmark_provenance_text, decision_table, caption, levers_summary_text)
 from tinymatch.report_text import (dataset_facts, is_tiny_imagenet, transfer_text, extractor_text, input_size_text, fixed_fields_text,
                                    open_set_text, pretraining_text)
 from tinymatch.train import model_summary_text
@@ -193,6 +193,19 @@ levers_table(benchmarks_dir) if measured_here else Markdown("_No training-levers
 # %%
 if measured_here:
     caption("Training levers measured on validation data: seen-class and unseen-validation-class AUC, P@1 and MAP@R per change")
+
+# %%
+dataset_levers_dir = Path(benchmarks_dir) / profile if benchmarks_dir else None   # dataset_levers.py --out-dir benchmarks/results/<profile>
+dataset_levers_here = not measured_here and dataset_levers_dir is not None and (dataset_levers_dir / "dataset_levers.json").exists()
+if dataset_levers_here:
+    display(Markdown("Levers that could close the gap, each one change to the base, measured on this data's validation split "
+                     "only (`benchmarks/dataset_levers.py`). " + levers_summary_text(dataset_levers_dir) + " "
+                     + benchmark_provenance_text(dataset_levers_dir / "dataset_levers.json")))
+levers_table(dataset_levers_dir, "dataset_levers") if dataset_levers_here else None
+
+# %%
+if dataset_levers_here:
+    caption("Levers on validation data: cost, seen and unseen-validation AUC, P@1, MAP@R and unseen N-way 1-shot accuracy per change")
 
 # %% [markdown]
 # ## Open-set protocol and the data behind every decision

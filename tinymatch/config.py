@@ -77,6 +77,10 @@ class ExperimentConfig:
     epochs: int = _rule(50, lo=1, doc="maximum number of epochs")
     early_stopping_patience: int = _rule(10, lo=0, doc="epochs without a better validation loss before stopping")
     learning_rate: float = _rule(1e-3, lo=0, hi=1, lo_open=True, doc="Adam learning rate")
+    fine_tune_blocks: int = _rule(0, lo=0,
+        doc="unfreeze the extractor's last N blocks and train through the images (0: the frozen-extractor recipe)")
+    fine_tune_learning_rate: float = _rule(1e-4, lo=0, hi=1, lo_open=True,
+        doc="Adam learning rate of the unfrozen extractor blocks (fine_tune_blocks > 0 only)")
     batch_size: int = _rule(256, lo=2, hi=65536, doc="images per batch")
     samples_per_class: int = _rule(4, lo=2, doc="images of each class in a batch (semi-hard mining needs >= 2)")
     margin: float = _rule(1.0, lo=0, lo_open=True, doc="triplet loss margin alpha (the triplet losses only)")
@@ -137,6 +141,12 @@ def table(self: ExperimentConfig, exclude=()):
 def replace(self: ExperimentConfig, **changes) -> "ExperimentConfig":
     "A validated copy with `changes` applied"
     return type(self)(**{**self.to_dict(), **changes})
+
+# %% ../nbs/01_config.ipynb #272b7749
+@patch(as_prop=True)
+def needs_images(self: ExperimentConfig) -> bool:
+    "Whether training must run the extractor on every batch: augmented images or unfrozen extractor blocks"
+    return bool(self.image_augmentation or self.fine_tune_blocks > 0)
 
 # %% ../nbs/01_config.ipynb #aa522f09
 @patch

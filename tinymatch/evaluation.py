@@ -21,12 +21,12 @@ from .matcher import (ImageMatcher, DECISION_RULES, calibrate_thresholds, resolv
 
 # %% auto #0
 __all__ = ['OPEN_SET_GROUPS', 'OPEN_SET_METRICS', 'BOOTSTRAP_METRICS', 'SEED_METRICS', 'VALIDATION_GROUPS', 'LEVER_GROUPS',
-           'RAW_LEVER', 'BASE_LEVER', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
+           'RAW_LEVER', 'BASE_LEVER', 'LEVER_SPLITS', 'split_rows', 'embed_rows', 'Evaluation', 'evaluate_embeddings',
            'cached_features', 'evaluate', 'extractor_features', 'difference_verdict', 'OpenSetResult',
            'open_set_evaluation', 'results_table', 'record_metrics', 'compare_losses', 'group_metrics', 'head_embedder',
            'mixed_embedder', 'choose_raw_feature_weight', 'lever_row', 'lever_groups', 'raw_share_choice',
-           'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve', 'find_prediction_example',
-           'plot_prediction_example', 'EvaluationRun', 'evaluate_model', 'cli_evaluate']
+           'validation_index', 'trained_embedder', 'seed_spread', 'tar_far_table', 'plot_confusion', 'plot_roc_curve',
+           'find_prediction_example', 'plot_prediction_example', 'EvaluationRun', 'evaluate_model', 'cli_evaluate']
 
 # %% ../nbs/11a_evaluation.ipynb #c9dfb7cd
 def split_rows(index: pd.DataFrame, # dataset index with a `split` column
@@ -39,6 +39,13 @@ def split_rows(index: pd.DataFrame, # dataset index with a `split` column
     return rows
 
 # %% ../nbs/11a_evaluation.ipynb #17904e69
+def _fine_tuned(matcher: ImageMatcher) -> bool:
+    "Whether the matcher's model folder was trained with unfrozen extractor blocks (so no feature cache describes it)"
+    path = Path(matcher.model_dir or ".") / "config.yaml"
+    if matcher.model_dir is None or not path.exists(): return False
+    from tinymatch.config import load_experiment_config
+    return load_experiment_config(path).fine_tune_blocks > 0
+
 def embed_rows(matcher: ImageMatcher,         # the matcher whose embeddings are wanted
                index: pd.DataFrame,           # dataset index (column `path`)
                rows: np.ndarray,              # positions of the rows to embed
@@ -46,7 +53,8 @@ def embed_rows(matcher: ImageMatcher,         # the matcher whose embeddings are
                head=None,                     # keras head: features -> embedding; default loaded from the model folder
                batch_size: int = 256,         # rows per forward pass
               ) -> np.ndarray:
-    "Embeddings of `index` rows: the head on cached features when given, else images through the full model"
+    "Embeddings of `index` rows: the head on cached features when given (not for a fine-tuned extractor), else images through the model"
+    if features is not None and head is None and _fine_tuned(matcher): features = None   # the cache holds the frozen extractor's
     if features is None:
         return matcher.embed(index["path"].iloc[rows].tolist(), batch_size=batch_size)
     if len(features) != len(index):
@@ -142,6 +150,7 @@ def cached_features(matcher: ImageMatcher,           # matcher loaded from a mod
     if matcher.model_dir is None or not (Path(matcher.model_dir) / "config.yaml").exists(): return None
     from tinymatch.features import load_features
     cfg = _model_config(matcher)
+    if cfg.fine_tune_blocks: return None   # fine-tuned: the frozen extractor's features do not describe its model
     try: return load_features(index, cfg.feature_extractor, cfg.image_size, home=home)
     except TinymatchError: return None
 
@@ -439,6 +448,36 @@ def raw_share_choice(rows: list, # the levers' rows: the base head, the raw feat
         if w is not None: candidates[float(w)] = lever_groups(r)
     return {**choose_raw_feature_weight(candidates, lever_groups(by_name[RAW_LEVER])), "candidates": sorted(candidates)}
 
+# %% ../nbs/11a_evaluation.ipynb #fb47615f
+LEVER_SPLITS = ("train", "valid", "unseen_valid")   # the only rows a lever is trained or judged on
+
+def validation_index(index: pd.DataFrame, # a split index (`data.load_dataset`)
+                    ) -> pd.DataFrame:
+    "The rows of `index` a lever may see (train, valid, unseen_valid): no test and no unseen-test row"
+    if "split" not in index.columns: raise TinymatchError("index: expected a `split` column (use data.load_dataset)")
+    return index[index["split"].isin(LEVER_SPLITS)].reset_index(drop=True)
+
+# %% ../nbs/11a_evaluation.ipynb #27d59532
+def trained_embedder(model_dir: str | Path,            # a model folder written by `train`
+                     index: pd.DataFrame,              # dataset index (column `path`)
+                     features: np.ndarray | None = None, # the frozen extractor's features aligned to `index` (cache)
+                     batch_size: int = 256,            # images or feature rows per forward pass
+                    ):
+    "index rows -> the model's embeddings: its head on `features` (frozen extractor), else its images through the saved FeatureModel"
+    from tinymatch.config import load_experiment_config
+    from tinymatch.model import CONFIG_FILE, load_feature_model, load_head
+    path = Path(model_dir) / CONFIG_FILE
+    tuned = path.exists() and load_experiment_config(path).fine_tune_blocks > 0
+    if features is not None and not tuned: return head_embedder(load_head(model_dir), features, batch_size)
+    cfg = load_experiment_config(path)   # images are embedded at the model's input size
+    from tinymatch.pipelines import image_dataset
+    model, paths = load_feature_model(model_dir), index["path"].to_numpy()
+    def embed(rows):
+        if not len(rows): return np.zeros((0, model.output_shape[-1]), "float32")
+        batches = image_dataset(paths[rows].tolist(), cfg.image_size, batch_size=batch_size)
+        return np.concatenate([model(b, training=False).numpy() for b in batches])
+    return embed
+
 # %% ../nbs/11a_evaluation.ipynb #07296bb6
 def seed_spread(model_dirs: dict,                   # seed -> model folder (each trained with that seed, same split)
                 index: pd.DataFrame,                # dataset index
@@ -448,10 +487,9 @@ def seed_spread(model_dirs: dict,                   # seed -> model folder (each
                ) -> dict:
     "Each seed's headline metrics on seen and unseen classes (`per_seed`), their mean, std and range (`summary`), both as JSON (`record`)"
     if len(model_dirs) < 1: raise TinymatchError("model_dirs: expected at least one seed's model folder, got none")
-    from tinymatch.model import load_head
     records = [{"seed": int(seed), "classes": group, **m}
                for seed, d in model_dirs.items()
-               for group, m in group_metrics(head_embedder(load_head(d), features), index, groups, metrics).items()]
+               for group, m in group_metrics(trained_embedder(d, index, features), index, groups, metrics).items()]
     per_seed = pd.DataFrame(records)
     g = per_seed.groupby("classes", sort=False)[list(metrics)]
     summary = pd.concat({"mean": g.mean(), "std": g.std(ddof=1), "min": g.min(), "max": g.max()}, axis=1)

@@ -199,7 +199,7 @@ def _same_config(trial):
 def _other_objective(hpt_cfg: HPTConfig, cfg, data: TrainingData, head, res) -> dict:
     "The objective the study does not optimise, at the trial's best epoch: `val_map_at_r` or `val_loss` (user attrs)"
     if hpt_cfg.objective == "map_at_r": return {"val_loss": float(res.history["val_loss"].iloc[res.best_epoch])}
-    if cfg.image_augmentation: return {}   # features are not cached: no cheap MAP@R
+    if cfg.needs_images: return {}   # augmented or fine-tuned: cached features do not describe the model, no cheap MAP@R
     va = data.rows(cfg, "valid")
     return {"val_map_at_r": valid_map_at_r(head, data.features(cfg)[va], data.index(cfg)["class_id"].to_numpy()[va])}
 
@@ -264,7 +264,7 @@ def _delete_study(hpt_cfg: HPTConfig, home, storage, heartbeat: float = 20):
 # %% ../nbs/10_hpt.ipynb #e99077ca
 def _preload_features(hpt_cfg: HPTConfig, data: TrainingData):
     "Load (or build) the study's features now when every trial shares them: before any trial's clock starts or child reads them"
-    if not hpt_cfg.base.image_augmentation and not {"feature_extractor", "image_size"} & set(hpt_cfg.grids):
+    if not hpt_cfg.base.needs_images and not {"feature_extractor", "image_size"} & set(hpt_cfg.grids):
         data.features(hpt_cfg.base)
 
 # %% ../nbs/10_hpt.ipynb #ad6a6e6b

@@ -283,6 +283,9 @@ def refresh_bundled_model(model_dir: str | Path,         # a trained model folde
     model_dir, dest = Path(model_dir), Path(dest or BUNDLED_MODEL_DIR)
     missing = [f for f in BUNDLED_FILES if not (model_dir / f).is_file()]
     if missing: raise TinymatchError(f"{model_dir}: expected a trained, evaluated model folder, missing {', '.join(missing)}")
+    from tinymatch.config import load_experiment_config
+    if load_experiment_config(model_dir / "config.yaml").fine_tune_blocks:
+        raise TinymatchError(f"{model_dir}: expected a frozen-extractor model (the bundle holds the head only), got fine_tune_blocks > 0")
     with atomic_dir(dest) as tmp:
         for f in BUNDLED_FILES + (METRICS_FILE,):
             if (model_dir / f).is_file(): shutil.copy2(model_dir / f, tmp / f)

@@ -11,8 +11,8 @@ from .core import TinymatchError, atomic_dir, quiet_tensorflow
 # %% auto #0
 __all__ = ['FEATURE_MODEL_DIR', 'HEAD_FILE', 'CONFIG_FILE', 'SUMMARY_FILE', 'HISTORY_FILE', 'CHECKPOINT_DIR', 'THRESHOLD_FILE',
            'METRICS_FILE', 'FFBlock', 'RawFeatureMix', 'build_head', 'with_raw_features', 'augmentation_layer',
-           'build_feature_model', 'feature_head', 'tiny_extractor', 'save_feature_model', 'save_head',
-           'load_feature_model', 'load_head']
+           'build_feature_model', 'feature_head', 'tiny_extractor', 'extractor_blocks', 'set_fine_tuning',
+           'feature_extractor', 'save_feature_model', 'save_head', 'load_feature_model', 'load_head']
 
 # %% ../nbs/08_model.ipynb #6cbf2730
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -125,9 +125,10 @@ def build_feature_model(cfg,                    # an `ExperimentConfig`
                         extractor_model: tf.keras.Model | None = None, # a built extractor (default: from the registry)
                         name: str = "feature_model", # model name
                        ) -> tf.keras.Model:
-    "Image (image_size, image_size, 3) float 0-255 -> [augmentation] -> frozen extractor -> head -> embedding"
+    "Image (image_size, image_size, 3) float 0-255 -> [augmentation] -> extractor (frozen but `fine_tune_blocks`) -> head -> embedding"
     extractor = extractor_model if extractor_model is not None else _build_extractor(cfg)
     extractor.trainable = False
+    if getattr(cfg, "fine_tune_blocks", 0): set_fine_tuning(extractor, cfg.fine_tune_blocks)
     feature_shape = tuple(extractor.output_shape[1:])
     if head is None: head = build_head(feature_shape[0] if len(feature_shape) == 1 else feature_shape, cfg)
     elif tuple(head.input_shape[1:]) != feature_shape:
@@ -149,6 +150,7 @@ def tiny_extractor(image_size: int = 16, # input side
                    channels: int = 4,    # output features
                    pooled: bool = True,  # return a vector (True) or a feature map (False)
                    seed: int = 0,        # weight seed
+                   blocks: int = 0,      # conv -> BatchNorm -> ReLU blocks after the strided convolution, named `block<i>_...` as Lite0's
                   ) -> tf.keras.Model:
     "A small random convolutional extractor taking float 0-255 images, for tests and quick runs"
     L = tf.keras.layers
@@ -156,8 +158,44 @@ def tiny_extractor(image_size: int = 16, # input side
     inputs = tf.keras.Input((image_size, image_size, 3))
     x = L.Rescaling(1 / 127.5, offset=-1.0)(inputs)
     x = L.Conv2D(channels, 3, strides=4, activation="relu", kernel_initializer=init)(x)
+    for b in range(blocks):
+        x = L.Conv2D(channels, 3, padding="same", use_bias=False, name=f"block{b}_conv",
+                     kernel_initializer=tf.keras.initializers.GlorotUniform(seed=seed + 1 + b))(x)
+        x = L.ReLU(name=f"block{b}_relu")(L.BatchNormalization(name=f"block{b}_bn")(x))
     if pooled: x = L.GlobalAveragePooling2D()(x)
     return tf.keras.Model(inputs, x, name="tiny_extractor")
+
+# %% ../nbs/08_model.ipynb #2e84a45d
+def extractor_blocks(extractor: tf.keras.Model, # a built extractor
+                    ) -> list[int]:
+    "The numbers of the extractor's blocks (layers named `block<i>_...`), in order"
+    import re
+    return sorted({int(m.group(1)) for layer in extractor.layers if (m := re.match(r"block(\d+)_", layer.name))})
+
+# %% ../nbs/08_model.ipynb #2f1654ca
+def set_fine_tuning(extractor: tf.keras.Model, # a built extractor (changed in place)
+                    blocks: int,               # how many of its last blocks to unfreeze (0: all frozen)
+                   ) -> list[str]:
+    "Freeze `extractor` but its last `blocks` blocks and the layers above them (BatchNorm stays frozen); the trainable layers' names"
+    numbers = extractor_blocks(extractor)
+    if blocks and not numbers:
+        raise TinymatchError(f"fine_tune_blocks: {extractor.name} has no numbered blocks (layers block<i>_...) to unfreeze, got {blocks}")
+    if not 0 <= blocks <= len(numbers):
+        raise TinymatchError(f"fine_tune_blocks: expected 0 to {len(numbers)} (the blocks of {extractor.name}), got {blocks}")
+    extractor.trainable = blocks > 0
+    if not blocks: return []
+    first = next(i for i, layer in enumerate(extractor.layers) if layer.name.startswith(f"block{numbers[-blocks]}_"))
+    names = []
+    for i, layer in enumerate(extractor.layers):
+        layer.trainable = i >= first and bool(layer.weights) and not isinstance(layer, tf.keras.layers.BatchNormalization)
+        if layer.trainable: names.append(layer.name)
+    return names
+
+# %% ../nbs/08_model.ipynb #fcfa69e9
+def feature_extractor(model: tf.keras.Model, # a model from `build_feature_model`
+                     ) -> tf.keras.Model:
+    "The extractor inside a FeatureModel (the layer before the head)"
+    return model.layers[-2]
 
 # %% ../nbs/08_model.ipynb #638ae031
 # A model folder's layout: every file and folder in it, named once here (`train`, `hpt`, `matcher` write and read them)

@@ -14,8 +14,9 @@ __all__ = ['LOAD_LIMIT', 'START_ENV', 'MANIFEST_PACKAGES', 'RESULTS_DIR', 'COMPA
            'package_versions', 'comparison', 'script_command', 'result_record', 'write_result', 'read_result',
            'measured_alone_text', 'triplet_loss_comparisons', 'exact_auc_comparisons', 'pair_scoring_comparisons',
            'hpt_trial_comparisons', 'extraction_comparisons', 'folder_embedding_comparisons',
-           'gallery_resume_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons', 'result_comparisons',
-           'merge_result_rows', 'measured_rows', 'BenchmarkParser', 'benchmark_parser']
+           'gallery_resume_comparisons', 'near_duplicates_comparisons', 'index_scale_comparisons',
+           'dataset_levers_comparisons', 'result_comparisons', 'merge_result_rows', 'measured_rows', 'BenchmarkParser',
+           'benchmark_parser']
 
 # %% ../nbs/00a_records.ipynb #5e27fb80
 def load_average() -> list[float] | None:
@@ -292,6 +293,25 @@ def index_scale_comparisons(result: dict) -> list[dict]:
     return [comparison(f"search latency per query, {result['n']:,} vectors, {q}: IVF vs exact", ivf[f"{q}_ms"], exact[f"{q}_ms"], "ms")
             for q in ("median", "p99")]
 
+# %% ../nbs/00a_records.ipynb #9466a28e
+def dataset_levers_comparisons(result: dict) -> list[dict]:
+    "dataset_levers: the lever with the best unseen-validation few-shot accuracy (else MAP@R) against the base, and its training cost"
+    rows = result.get("results", [])
+    base = next((r for r in rows if not r.get("overrides") and r.get("epochs_run") is not None), None)   # the raw row trains nothing
+    if base is None: return []
+    metric = next((m for m in ("unseen validation few_shot_accuracy", "unseen validation map_at_r") if base.get(m)), None)
+    levers = [r for r in rows if r.get("overrides") and (r.get(metric) or 0) > 0] if metric else []
+    if not levers: return []
+    best = max(levers, key=lambda r: r[metric])
+    what = (f"{best.get('unseen validation few_shot_n_way', result.get('few_shot', {}).get('n_way'))}-way 1-shot accuracy"
+            if metric.endswith("few_shot_accuracy") else "MAP@R")
+    dataset = result.get("dataset", "the dataset")
+    out = [comparison(f"{dataset}, unseen validation {what}: best lever ({best['lever']}) vs the base", best[metric], base[metric],
+                      "accuracy" if "few_shot" in metric else "MAP@R", lower_is_better=False)]
+    if best.get("seconds", 0) > 0 and base.get("seconds", 0) > 0:
+        out.append(comparison(f"{dataset}, training cost: {best['lever']} vs the base", best["seconds"], base["seconds"], "s"))
+    return out
+
 # %% ../nbs/00a_records.ipynb #aca135aa
 COMPARISONS = {"triplet_loss": triplet_loss_comparisons, "exact_auc": exact_auc_comparisons, "pair_scoring": pair_scoring_comparisons,
                "hpt_trial": hpt_trial_comparisons, "extraction": extraction_comparisons,
@@ -305,6 +325,9 @@ def result_comparisons(result: dict, # a stored result (`read_result`)
     name = result.get("benchmark")
     if name not in COMPARISONS: raise TinymatchError(f"benchmark: expected one of {sorted(COMPARISONS)}, got {name!r}")
     return COMPARISONS[name](result)
+
+# %% ../nbs/00a_records.ipynb #e61e264c
+COMPARISONS["dataset_levers"] = dataset_levers_comparisons   # benchmarks/dataset_levers.py: results/<dataset>/dataset_levers.json
 
 # %% ../nbs/00a_records.ipynb #5817e19d
 def merge_result_rows(path: str | Path,        # the results JSON (created if missing)

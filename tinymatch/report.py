@@ -20,11 +20,11 @@ __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE
            'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
            'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
            'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
-           'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table', 'training_summary_text',
-           'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables', 'index_preview',
-           'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary', 'decision_table',
-           'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest', 'execute_profile',
-           'run_report', 'cli_report', 'readme_facts', 'write_readme']
+           'levers_summary_text', 'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table',
+           'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
+           'index_preview', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
+           'decision_table', 'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest',
+           'execute_profile', 'run_report', 'cli_report', 'readme_facts', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -557,19 +557,50 @@ def benchmark_results(name: str, # benchmark name: the file `<name>.json` in `re
     rows = _results_rows(benchmark_results_dir(results_dir) / f"{name}.json", f"results of benchmarks/{name}.py")
     return pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()} for r in rows])
 
+# %% ../nbs/14_report.ipynb #908b0147
+def _few_shot_cells(row: dict) -> dict:
+    "A levers row's unseen-validation N-way 1-shot accuracy and its 95% interval as table cells (none when not measured)"
+    acc = row.get("unseen validation few_shot_accuracy")
+    if acc is None: return {}
+    n, lo, hi = (row.get(f"unseen validation few_shot_{k}") for k in ("n_way", "lo", "hi"))
+    return {f"unseen {n}-way 1-shot": acc, "1-shot 95% interval": f"{lo:.3f} to {hi:.3f}"}
+
 # %% ../nbs/14_report.ipynb #74321013
 LEVER_METRICS = {"auc": "AUC", "precision_at_1": "P@1", "map_at_r": "MAP@R"}
 
-def levers_table(results_dir: str | Path | None = None, # holds training_levers.json (default: the repository's benchmarks/results/)
+def levers_table(results_dir: str | Path | None = None, # holds the benchmark's JSON (default: the repository's benchmarks/results/)
+                 name: str = "training_levers", # training_levers (the cpu profile's) or dataset_levers (any dataset's folder)
                 ):
-    "Per lever: the change, seconds, epochs and seen / unseen validation AUC, P@1, MAP@R (from training_levers.json)"
+    "Per lever: the change, seconds, epochs, seen / unseen validation AUC, P@1, MAP@R and, when measured, unseen N-way 1-shot accuracy"
     import pandas as pd
-    rows = _results_rows(benchmark_results_dir(results_dir) / "training_levers.json",
-                         "training levers benchmark (python benchmarks/training_levers.py)")
+    rows = _results_rows(benchmark_results_dir(results_dir) / f"{name}.json",
+                         f"{name.replace('_', ' ')} benchmark (python benchmarks/{name}.py)")
     out = [{"change": r["lever"], "training s": r.get("seconds"), "epochs": r.get("epochs_run"), "best epoch": r.get("best_epoch"),
             **{f"{g.split()[0]} {label}": r.get(f"{g} {m}") for g in ("seen validation", "unseen validation")
-               for m, label in LEVER_METRICS.items()}} for r in rows]
+               for m, label in LEVER_METRICS.items()}, **_few_shot_cells(r)} for r in rows]
     return readable(pd.DataFrame(out))
+
+# %% ../nbs/14_report.ipynb #d7e607c7
+def levers_summary_text(results_dir: str | Path | None = None, # holds the benchmark's JSON (a dataset's results folder)
+                        name: str = "dataset_levers",          # the benchmark's file stem
+                       ) -> str:
+    "Markdown: the base's, the raw features' and the best lever's unseen-validation N-way 1-shot accuracy, and the lever's cost"
+    data = _read_json(benchmark_results_dir(results_dir) / f"{name}.json",
+                      f"{name.replace('_', ' ')} benchmark (python benchmarks/{name}.py)")
+    key, rows = "unseen validation few_shot_accuracy", data.get("results") or []
+    base = next((r for r in rows if not r.get("overrides") and r.get("epochs_run") is not None), None)
+    raw = next((r for r in rows if not r.get("overrides") and r.get("epochs_run") is None), None)
+    levers = [r for r in rows if r.get("overrides") and r.get(key) is not None]
+    if base is None or base.get(key) is None or not levers: return "_No lever and base with a few-shot accuracy measured yet._"
+    lo, hi = (lambda r: r["unseen validation few_shot_lo"]), (lambda r: r["unseen validation few_shot_hi"])
+    shot = lambda r: f"{r[key]:.1%} (95% interval {lo(r):.1%} to {hi(r):.1%})"
+    best = max(levers, key=lambda r: r[key])
+    text = (f"Unseen validation classes, {base.get('unseen validation few_shot_n_way')}-way 1-shot: the base head {shot(base)}"
+            + (f", the raw extractor features {shot(raw)}" if raw and raw.get(key) is not None else "")
+            + f". The best lever is **{best['lever']}**, {shot(best)}, for {best['seconds']:.0f} s of training against the base's "
+            f"{base['seconds']:.0f} s ({best['seconds'] / max(base['seconds'], 1e-9):.1f} times the cost).")
+    return text + (" Its interval lies above the base's." if lo(best) > hi(base) else
+                   " Its interval overlaps the base's: on this validation data no lever is clearly better than the base.")
 
 # %% ../nbs/14_report.ipynb #149b8b80
 def pair_scoring_text(results_dir: str | Path | None = None, # holds pair_scoring.json (default: the repository's benchmarks/results/)

@@ -17,9 +17,10 @@ from .model import with_raw_features, build_head, build_feature_model, save_feat
 from .model import FEATURE_MODEL_DIR, CONFIG_FILE, SUMMARY_FILE, HISTORY_FILE, CHECKPOINT_DIR   # the model folder's layout
 
 # %% auto #0
-__all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches', 'FitResult', 'random_generators', 'fit',
-           'embed_features', 'valid_map_at_r', 'fit_config', 'train', 'final_configs', 'seed_runs_table',
-           'loss_comparison_config', 'train_in_processes', 'plot_learning_curve', 'model_summary_text', 'cli_train']
+__all__ = ['HISTORY_COLUMNS', 'TrainingData', 'feature_batches', 'image_batches', 'FitResult', 'random_generators',
+           'optimizer_groups', 'fit', 'embed_features', 'valid_map_at_r', 'extractor_copy', 'fit_config', 'train',
+           'final_configs', 'seed_runs_table', 'loss_comparison_config', 'train_in_processes', 'plot_learning_curve',
+           'model_summary_text', 'cli_train']
 
 # %% ../nbs/09_train.ipynb #7563ed84
 tf = quiet_tensorflow()   # TensorFlow with its logs silenced (internal: not part of the API)
@@ -174,16 +175,32 @@ def random_generators(model: tf.keras.Model, # any Keras model
         if getattr(rg, "_generator", None) is not None: gens.append(rg._generator)
     return gens
 
+# %% ../nbs/09_train.ipynb #f195521c
+def optimizer_groups(cfg,                   # learning_rate, fine_tune_blocks, fine_tune_learning_rate
+                     model: tf.keras.Model, # the model `fit` trains
+                    ) -> dict:
+    "name -> (Adam, variables): `optimizer` for the head (all but unfrozen extractor blocks), `extractor_optimizer` for those"
+    inner = model.layers[-2] if getattr(cfg, "fine_tune_blocks", 0) and len(model.layers) > 1 else None
+    extractor_ids = {id(v) for v in inner.trainable_variables} if isinstance(inner, tf.keras.Model) else set()
+    rest = [v for v in model.trainable_variables if id(v) not in extractor_ids]
+    tuned = [v for v in model.trainable_variables if id(v) in extractor_ids]
+    groups = {"optimizer": (tf.keras.optimizers.Adam(learning_rate=cfg.learning_rate), rest)}
+    if tuned: groups["extractor_optimizer"] = (tf.keras.optimizers.Adam(learning_rate=cfg.fine_tune_learning_rate), tuned)
+    for optimizer, vs in groups.values(): optimizer.build(vs)
+    return groups
+
 # %% ../nbs/09_train.ipynb #ad11938f
-def _train_steps(model, loss_fn, optimizer) -> tuple:
-    "The compiled training step (one update, returns the batch loss) and evaluation step of `model`"
-    variables = model.trainable_variables
+def _train_steps(model, loss_fn, groups) -> tuple:
+    "The compiled training step (one update of every (optimizer, variables) group, returns the batch loss) and evaluation step of `model`"
+    variables = [v for _, vs in groups for v in vs]
+    ends = np.cumsum([0] + [len(vs) for _, vs in groups])
 
     @tf.function(reduce_retracing=True, autograph=False)   # plain TF ops: skipping autograph halves the tracing time
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        grads = tape.gradient(loss, variables)
+        for (optimizer, vs), a, b in zip(groups, ends[:-1], ends[1:]): optimizer.apply_gradients(zip(grads[a:b], vs))
         return loss
 
     @tf.function(reduce_retracing=True, autograph=False)
@@ -280,11 +297,10 @@ def fit(cfg,                       # an `ExperimentConfig` (epochs, patience, le
     "Train `model` with early stopping on the validation loss, restoring the best weights"
     from tinymatch.losses import get_loss
     loss_fn = get_loss(cfg)
-    optimizer = tf.keras.optimizers.Adam(learning_rate=cfg.learning_rate)
-    optimizer.build(model.trainable_variables)
-    steps = _train_steps(model, loss_fn, optimizer)
+    groups = optimizer_groups(cfg, model)
+    steps = _train_steps(model, loss_fn, list(groups.values()))
     # the dropout random streams are not Keras weights: checkpoint them explicitly for an exact resume
-    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, random=random_generators(model))
+    ckpt = tf.train.Checkpoint(model=model, random=random_generators(model), **{k: opt for k, (opt, _) in groups.items()})
     state = _resume(ckpt, checkpoint_dir)
     if checkpoint_dir is not None:
         state_path, best_path, prefix = _state_paths(checkpoint_dir)
@@ -324,6 +340,14 @@ def valid_map_at_r(head: tf.keras.Model, # features -> embedding
     from tinymatch.metrics import retrieval_metrics
     return float(retrieval_metrics(embed_features(head, x), np.asarray(y))["map_at_r"])
 
+# %% ../nbs/09_train.ipynb #019c8a26
+def extractor_copy(extractor: tf.keras.Model, # a built extractor
+                  ) -> tf.keras.Model:
+    "A copy of `extractor` with the same layers, names and weights, to fine-tune without changing the original"
+    copy = tf.keras.models.clone_model(extractor)
+    copy.set_weights(extractor.get_weights())
+    return copy
+
 # %% ../nbs/09_train.ipynb #a5404ad0
 def fit_config(cfg,                      # the experiment
                data: TrainingData,       # where the split, features and extractor come from
@@ -332,17 +356,20 @@ def fit_config(cfg,                      # the experiment
                **fit_kwargs,             # passed to `fit` (checkpoint_dir, on_epoch_end, log_dir, verbose)
               ) -> tuple:
     "Build the model `cfg` describes and `fit` it on `data`: returns (trained model, head, FitResult, through_extractor)"
-    through = cfg.image_augmentation if through_extractor is None else through_extractor
+    through = cfg.needs_images if through_extractor is None else through_extractor
     if cfg.image_augmentation and not through:
         raise TinymatchError("image_augmentation: augmented images need the extractor in the loop (through_extractor=True)")
+    if cfg.fine_tune_blocks and not through:
+        raise TinymatchError("fine_tune_blocks: unfrozen extractor blocks need the extractor in the loop (through_extractor=True)")
     if through and map_at_r:
-        raise TinymatchError("map_at_r: per-epoch MAP@R needs cached features (image_augmentation: false)")
+        raise TinymatchError("map_at_r: per-epoch MAP@R needs cached features (image_augmentation: false, fine_tune_blocks: 0)")
     index = data.index(cfg)
     tr, va = data.rows(cfg, "train"), data.rows(cfg, "valid")
     y = index["class_id"].to_numpy().astype(np.int64)
     ytr, yva = y[tr], y[va]
     if through:
         extractor = data.extractor(cfg)
+        if cfg.fine_tune_blocks: extractor = extractor_copy(extractor)   # training changes it: the shared one stays as built
         tf.keras.utils.set_random_seed(cfg.seed)
         model = build_feature_model(cfg, extractor_model=extractor)
         head = feature_head(model)
@@ -408,7 +435,9 @@ def _final_model(cfg, model, head, through: bool, data: TrainingData):
     "The FeatureModel to save: the trained model itself, or the extractor plus the head (wrapped to keep a raw-feature share)"
     if cfg.raw_share_after_training > 0:   # the raw features keep a share of every distance (chosen on validation classes)
         head = with_raw_features(head, cfg.raw_share_after_training)
-        return build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
+        from tinymatch.model import feature_extractor
+        extractor = feature_extractor(model) if through and cfg.fine_tune_blocks else data.extractor(cfg)
+        return build_feature_model(cfg, head=head, extractor_model=extractor)
     return model if through else build_feature_model(cfg, head=head, extractor_model=data.extractor(cfg))
 
 # %% ../nbs/09_train.ipynb #ba9b8818
@@ -516,7 +545,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
     if int(processes) < 1: raise TinymatchError(f"processes: expected a positive integer, got {processes}")
     if len({c.experiment_name for c in configs}) != len(configs): raise TinymatchError("configs: expected distinct experiment names")
     home = home_dir(home)
-    if configs and not configs[0].image_augmentation: TrainingData(home, source, progress=False).features(configs[0])
+    if configs and not configs[0].needs_images: TrainingData(home, source, progress=False).features(configs[0])
     logs, pending, running = home / "logs" / "train", list(configs), []
     flags = [f for f, on in (("--force", force), ("--retrain-if-changed", retrain_if_changed)) if on]
     while pending or running:
