@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_extractors.ipynb #00b1f0b3
 from __future__ import annotations
-import collections, contextlib, hashlib, os, pickle, re, sys
+import collections, contextlib, errno, hashlib, os, pickle, re, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -517,6 +517,7 @@ def frozen_runner(extractor,              # an extractor name, handle or `Extrac
     if runtime != "keras":
         try: path = tflite_file(spec, size, home, keras_model)
         except Exception as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG): raise   # a full disk is the user's to fix, not a reason to fall back
             why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
             if runtime == "tflite":
                 raise TinymatchError(f"{spec.name}: cannot run in TF Lite ({why}); "
