@@ -2,9 +2,9 @@
 
 The release reports 38.8% average error for its demo; `baselines.mhd_distances` follows the demo (ink =
 black pixels, each point set centred on its mean), so it should land there. This scores the test set
-once and chooses nothing on it. The runs come from TINYMATCH_ONE_SHOT_RUNS, else the shared data folder:
+once and chooses nothing on it. The runs come from TINYMATCH_OMNIGLOT_RUNS, else the shared data folder:
 
-    TINYMATCH_ONE_SHOT_RUNS=/work/shared/data/omniglot/all_runs.zip .venv/bin/pytest tests/test_fewshot_real.py
+    TINYMATCH_OMNIGLOT_RUNS=/work/shared/data/omniglot/all_runs.zip .venv/bin/pytest tests/test_fewshot_real.py
 """
 import os
 from pathlib import Path
@@ -12,10 +12,10 @@ import pytest
 
 SHARED = [Path(__file__).resolve().parents[2] / "shared" / "data" / "omniglot" / "all_runs.zip",
           Path("/work/shared/data/omniglot/all_runs.zip")]
-RUNS = Path(os.environ.get("TINYMATCH_ONE_SHOT_RUNS") or next((p for p in SHARED if p.is_file()), SHARED[0]))
+RUNS = Path(os.environ.get("TINYMATCH_OMNIGLOT_RUNS") or next((p for p in SHARED if p.is_file()), SHARED[0]))
 
 
-@pytest.mark.skipif(not RUNS.exists(), reason=f"{RUNS} not found (set TINYMATCH_ONE_SHOT_RUNS)")
+@pytest.mark.skipif(not RUNS.exists(), reason=f"{RUNS} not found (set TINYMATCH_OMNIGLOT_RUNS)")
 def test_mhd_on_the_official_runs(tmp_path):
     from tinymatch.baselines import mhd_distances
     from tinymatch.fewshot import read_one_shot_runs, score_one_shot_runs
