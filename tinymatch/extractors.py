@@ -517,7 +517,7 @@ def frozen_runner(extractor,              # an extractor name, handle or `Extrac
     if runtime != "keras":
         try: path = tflite_file(spec, size, home, keras_model)
         except Exception as e:
-            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG): raise   # a full disk is the user's to fix, not a reason to fall back
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG): raise   # a full disk: the CLI says so
             why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"
             if runtime == "tflite":
                 raise TinymatchError(f"{spec.name}: cannot run in TF Lite ({why}); "
