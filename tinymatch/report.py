@@ -460,12 +460,13 @@ NOT_RECORDED = "not recorded"
 def _machine_text(data: dict) -> str:
     "CPU, cores, memory, Python and load average of a benchmark's machine, from what its JSON records"
     m = data.get("machine") or {}
-    load = m.get("load_average_1_5_15") or m.get("load_average_before") or data.get("load_average")
+    start, end = ((data.get("load") or {}).get(k) for k in ("start_1_5_15", "end_1_5_15"))   # what a result measured alone records
+    load = start or m.get("load_average_1_5_15") or m.get("load_average_before") or data.get("load_average")
     parts = [m.get("cpu_model") or m.get("cpu") or m.get("processor"),
              f"{m.get('cpus') or m.get('cores')} CPUs" if (m.get("cpus") or m.get("cores")) else None,
              f"{m['memory_gb']} GB" if m.get("memory_gb") else None,
              f"Python {m['python']}" if m.get("python") else None,
-             f"load {load[0]:.1f}" if load else None]
+             (f"load {start[0]:.1f} at the start, {end[0]:.1f} at the end" if start and end else f"load {load[0]:.1f}") if load else None]
     return ", ".join(p for p in parts if p) or NOT_RECORDED
 
 def benchmark_provenance(data: dict, # one benchmark's JSON
