@@ -18,9 +18,9 @@ __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE
            'get_profile', 'run_dir', 'default_out_dir', 'output_paths', 'check_out_dir', 'resolve_source',
            'notebook_parameters', 'data_checksum', 'determinism_info', 'table_display_defaults', 'caption',
            'show_figure', 'readable', 'NotebookFailed', 'execute_notebook', 'merge_notebooks', 'render_html',
-           'benchmark_results_dir', 'benchmark_provenance', 'benchmark_provenance_text', 'performance_table',
-           'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results', 'levers_table',
-           'levers_summary_text', 'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table',
+           'benchmark_results_dir', 'portable_command', 'benchmark_provenance', 'benchmark_provenance_text',
+           'performance_table', 'resolution_table', 'best_input_size', 'input_size_text', 'benchmark_results',
+           'levers_table', 'levers_summary_text', 'pair_scoring_text', 'dedup_scale_text', 'near_duplicate_table',
            'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
            'index_preview', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
            'decision_table', 'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest',
@@ -454,6 +454,13 @@ def _read_json(path: Path, what: str) -> dict:
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise TinymatchError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
 
+# %% ../nbs/14_report.ipynb #p0rt1
+def portable_command(command: str | None, # a command line as a benchmark recorded it
+                    ) -> str | None:
+    "The command with every absolute path cut to `.../<file name>`: a report names no folder of the machine that rendered it"
+    if not command: return command
+    return " ".join(f".../{Path(w).name}" if w.startswith("/") and len(Path(w).parts) > 2 else w for w in command.split(" "))
+
 # %% ../nbs/14_report.ipynb #8c525661
 NOT_RECORDED = "not recorded"
 
@@ -473,7 +480,7 @@ def benchmark_provenance(data: dict, # one benchmark's JSON
                         ) -> dict:
     "{date, machine, command} that produced a benchmark result, as its JSON records them ('not recorded' where it does not)"
     return dict(date=str(data.get("date") or data.get("time") or data.get("started") or NOT_RECORDED),
-                machine=_machine_text(data), command=data.get("command") or NOT_RECORDED)
+                machine=_machine_text(data), command=portable_command(data.get("command")) or NOT_RECORDED)
 
 # %% ../nbs/14_report.ipynb #23bbef80
 def benchmark_provenance_text(data: dict | str | Path, # one benchmark's JSON, or its file
