@@ -151,14 +151,17 @@ def result_record(name: str,                # the benchmark's name (its file ste
                   result: dict,             # what it measured
                   command: str | None = None, # what produced it (default `script_command()`)
                  ) -> dict:
-    "`result` with the schema's `benchmark`, `time` (ISO 8601 UTC), `command`, `machine` and `load`; its own `time`, `command`, `load` kept"
+    "`result` with the schema's `benchmark`, `time` (ISO 8601 UTC), `command`, `machine` (its load: the start's) and `load`; its own `time`, `command`, `load` kept"
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = {"benchmark": name, "time": now, "command": command or script_command()}
     out.update(result)
-    out.update(benchmark=name, machine={**machine_info(), **(result.get("machine") or {})})
     unrecorded = dict(start_1_5_15=None, limit=LOAD_LIMIT, allowed_under_load=None)   # not started by `start_benchmark`
     start = json.loads(os.environ[START_ENV]) if os.environ.get(START_ENV) else unrecorded
     out.setdefault("load", {**start, "end_1_5_15": load_average()})   # load average at the start (`start_benchmark`) and now
+    machine = {**machine_info(), **(result.get("machine") or {})}
+    if out["load"].get("start_1_5_15"):   # the machine's load is the one the measurement began under, not its own load at the end
+        machine.update(load_average_1_5_15=out["load"]["start_1_5_15"], load_average_at="start")
+    out.update(benchmark=name, machine=machine)
     return out
 
 # %% ../nbs/00a_records.ipynb #r0000022

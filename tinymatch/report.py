@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import yaml
 from .core import TinymatchError, atomic_dir, atomic_write, file_sha256, home_dir, write_json
-from .records import machine_info, measured_alone_text, package_versions
+from .records import load_average, machine_info, measured_alone_text, package_versions
 
 # %% auto #0
 __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE', 'MATHJAX_CONFIG', 'REPORT_CSS', 'NOT_RECORDED',
@@ -757,10 +757,14 @@ def _shown_source(src) -> str | None:
 
 def manifest_tables(manifest_path: str | Path, # the run's manifest.json
                    ) -> dict:
-    "The manifest as a one-line summary, a per-notebook wall-time table and a package table"
+    "The manifest as a one-line summary, a per-notebook wall-time and load table and a package table"
     import pandas as pd
     man = _read_json(Path(manifest_path), "run manifest")
     steps = pd.DataFrame(list(man.get("steps", {}).items()), columns=["notebook", "seconds"])
+    loads = man.get("step_load_1_5_15") or {}   # per step: the 1, 5, 15 minute load averages at its start and end
+    if loads:
+        for when in ("start", "end"):
+            steps[f"load at {when} (1 min)"] = [(loads.get(s) or {}).get(when, [None])[0] for s in steps["notebook"]]
     mach, data = man.get("machine", {}), man.get("data", {})
     checksum = data.get("sha256") or (f"{data['files']:,} files, {data['bytes']:,} bytes" if "files" in data else "n/a")
     summary = (f"Profile `{man.get('profile')}`, started {man.get('started')}, seed {man.get('seed')}; "
@@ -1072,7 +1076,7 @@ def execute_profile(prof: Profile,   # the profile being run
                     runs: Path,      # the run folder (`run_dir`)
                     only: list | None = None, # run just these notebook stems, reuse the others' last executed copies
                    ) -> list:
-    "Execute the profile's notebooks in order; return the executed notebooks to merge"
+    "Execute the profile's notebooks in order, noting each one's wall time and load averages; return the executed notebooks to merge"
     manifest_path, executed = Path(params["manifest_path"]), []
     for i, nb in enumerate(prof.notebooks, 1):
         stem = Path(nb).stem
@@ -1080,12 +1084,13 @@ def execute_profile(prof: Profile,   # the profile being run
             if (runs / f"{stem}.ipynb").exists(): executed.append(runs / f"{stem}.ipynb")
             continue
         print(f"[{i}/{len(prof.notebooks)}] {nb}", flush=True)
-        t0 = time.time()
+        t0, load_start = time.time(), load_average()
         if not {"sha256", "files"} & set(manifest["data"]):   # a synthetic source exists once the dataset notebook ran
             manifest["data"] = data_checksum(params["source"])
         write_json(manifest_path, manifest)  # later notebooks show the steps finished so far
         executed.append(execute_notebook(find_repo_root() / nb, runs, params))
         manifest["steps"][stem] = round(time.time() - t0, 1)
+        manifest.setdefault("step_load_1_5_15", {})[stem] = dict(start=load_start, end=load_average())
         print(f"      done in {manifest['steps'][stem]:.0f} s", flush=True)
     return executed
 
