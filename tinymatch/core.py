@@ -10,8 +10,8 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['OFFICIAL_URL', 'TinymatchError', 'home_dir', 'data_source', 'is_url', 'figures_dir', 'atomic_write', 'atomic_dir',
-           'write_json', 'file_digest', 'file_sha256', 'short_hash', 'start_command', 'wait_commands', 'save_figure',
-           'save_table', 'quiet_tensorflow']
+           'write_json', 'file_digest', 'file_sha256', 'short_hash', 'tf_thread_env', 'start_command', 'wait_commands',
+           'save_figure', 'save_table', 'quiet_tensorflow']
 
 # %% ../nbs/00_core.ipynb #aea37212
 class TinymatchError(Exception):
@@ -119,16 +119,30 @@ def short_hash(*parts, # anything with a stable `repr`/`str`
     "A short stable hex digest of `parts`, for cache keys"
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
+# %% ../nbs/00_core.ipynb #c0042eba
+def tf_thread_env(tf_threads: int | None = None, # TensorFlow intra- and inter-op threads of a child process (None: TensorFlow's default)
+                  base: dict | None = None,      # the environment to start from (default this process's)
+                 ) -> dict:
+    "A child process's environment with its TensorFlow thread pools sized, unless the user set them"
+    env = dict(os.environ if base is None else base)
+    if tf_threads is not None:
+        if int(tf_threads) < 1: raise TinymatchError(f"tf_threads: expected a positive integer, got {tf_threads}")
+        for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"): env.setdefault(var, str(int(tf_threads)))
+    return env
+
+
 # %% ../nbs/00_core.ipynb #52711b05
 def start_command(args: list[str],       # the subcommand and its arguments, e.g. ["train", "--config", "c.yaml"]
                   log: str | Path,       # file that receives the child's stdout and stderr
+                  tf_threads: int | None = None, # TensorFlow threads of the child (intra- and inter-op; default TensorFlow's, one per core)
                  ):
     "Start `tinymatch <args>` as a child process (this Python), output to `log`; returns the Popen"
     import subprocess, sys
+    env = tf_thread_env(tf_threads)
     log = Path(log); log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
         code = "import sys; from tinymatch.cli import main; sys.exit(main(sys.argv[1:]))"
-        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=out, stderr=subprocess.STDOUT, env=env)
     proc.log = log
     return proc
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #593a3187
 from __future__ import annotations
-import argparse, json, shutil, sys, time
+import argparse, json, os, shutil, sys, time
 from dataclasses import dataclass, field
 from fastcore.basics import patch
 from pathlib import Path
@@ -539,7 +539,7 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
                        force: bool = False,              # retrain from scratch
                        retrain_if_changed: bool = False, # retrain a folder holding another config's run
                       ) -> dict:
-    "Train every config in child processes, `processes` at a time; their model folders, in order"
+    "Train every config in child processes, `processes` at a time, sharing the cores; their model folders, in order"
     import time
     from tinymatch.core import start_command, wait_commands
     if int(processes) < 1: raise TinymatchError(f"processes: expected a positive integer, got {processes}")
@@ -547,13 +547,14 @@ def train_in_processes(configs: list,                    # `ExperimentConfig`s, 
     home = home_dir(home)
     if configs and not configs[0].needs_images: TrainingData(home, source, progress=False).features(configs[0])
     logs, pending, running = home / "logs" / "train", list(configs), []
+    threads = max(1, (os.cpu_count() or 1) // min(int(processes), max(1, len(configs))))   # the cores shared, not each child on all of them
     flags = [f for f, on in (("--force", force), ("--retrain-if-changed", retrain_if_changed)) if on]
     while pending or running:
         while pending and len(running) < int(processes):
             cfg = pending.pop(0)
             path = cfg.to_yaml(logs / f"{cfg.experiment_name}.yaml")
             args = ["train", "--config", path, "--home", home, *(["--source", source] if source else []), *flags]
-            running.append(start_command(args, logs / f"{cfg.experiment_name}.log"))
+            running.append(start_command(args, logs / f"{cfg.experiment_name}.log", tf_threads=threads))
         finished = [p for p in running if p.poll() is not None]
         wait_commands(finished)
         running = [p for p in running if p not in finished]
