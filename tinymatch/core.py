@@ -119,7 +119,7 @@ def short_hash(*parts, # anything with a stable `repr`/`str`
     "A short stable hex digest of `parts`, for cache keys"
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
-# %% ../nbs/00_core.ipynb #c0042eba
+# %% ../nbs/00_core.ipynb #e2f8ccad
 def tf_thread_env(tf_threads: int | None = None, # TensorFlow intra- and inter-op threads of a child process (None: TensorFlow's default)
                   base: dict | None = None,      # the environment to start from (default this process's)
                  ) -> dict:

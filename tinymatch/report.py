@@ -1060,9 +1060,10 @@ def start_manifest(prof: Profile,       # the profile being run
     path = Path(params["manifest_path"])
     manifest = json.loads(path.read_text()) if path.exists() and not force else {}
     now = dt.datetime.now().isoformat(timespec="seconds")
-    if only and "started" in manifest: manifest.setdefault("reran", []).append(dict(at=now, notebooks=list(only)))
-    else: manifest["started"] = now
-    manifest.update(profile=prof.name, description=prof.description, machine=machine_info(), determinism=determinism_info(),
+    rerun = bool(only and "started" in manifest)
+    if rerun: manifest.setdefault("reran", []).append(dict(at=now, notebooks=list(only), machine=machine_info()))
+    else: manifest.update(started=now, machine=machine_info())   # a re-run keeps the full run's machine and load
+    manifest.update(profile=prof.name, description=prof.description, determinism=determinism_info(),
                     packages=package_versions(), data=data_checksum(params["source"]),
                     hpt_config=yaml.safe_load(Path(params["hpt_config_path"]).read_text()),
                     final_training=prof.final_training, seed=params.get("seed", 0))
@@ -1089,9 +1090,12 @@ def execute_profile(prof: Profile,   # the profile being run
             manifest["data"] = data_checksum(params["source"])
         write_json(manifest_path, manifest)  # later notebooks show the steps finished so far
         executed.append(execute_notebook(find_repo_root() / nb, runs, params))
-        manifest["steps"][stem] = round(time.time() - t0, 1)
-        manifest.setdefault("step_load_1_5_15", {})[stem] = dict(start=load_start, end=load_average())
-        print(f"      done in {manifest['steps'][stem]:.0f} s", flush=True)
+        seconds, load = round(time.time() - t0, 1), dict(start=load_start, end=load_average())
+        rerun = only and stem in manifest["steps"] and manifest.get("reran")   # a section re-run alone: the full run's times stay
+        record = manifest["reran"][-1] if rerun else manifest
+        record.setdefault("steps", {})[stem] = seconds
+        record.setdefault("step_load_1_5_15", {})[stem] = load
+        print(f"      done in {seconds:.0f} s", flush=True)
     return executed
 
 # %% ../nbs/14_report.ipynb #a90a0fca
