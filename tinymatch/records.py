@@ -151,7 +151,7 @@ def result_record(name: str,                # the benchmark's name (its file ste
                   result: dict,             # what it measured
                   command: str | None = None, # what produced it (default `script_command()`)
                  ) -> dict:
-    "`result` with the schema's `benchmark`, `time` (ISO 8601 UTC), `command`, `machine` (its load: the start's) and `load`; its own `time`, `command`, `load` kept"
+    "`result` in the schema: `benchmark`, `time` (UTC), `command`, `machine` (load at start), `load`; its `time`, `command`, `load` kept"
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = {"benchmark": name, "time": now, "command": command or script_command()}
     out.update(result)
