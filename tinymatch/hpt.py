@@ -667,32 +667,52 @@ def cli_hpt(argv: list[str] | None = None, # command-line arguments (default sys
     return 0
 
 # %% ../nbs/10_hpt.ipynb #473828d8
-def run_parallel_study(config_path: str | Path,         # the study's HPT YAML (children read it too)
-                       workers: int = 2,                # processes filling the study, this one included
+def _wait_for_workers(children: list,        # worker Popens from `start_command`
+                      study: optuna.Study,   # the study they fill
+                      target: int,           # distinct finished trials the study should hold
+                      progress: bool = True, # a bar of the study's finished trials
+                     ) -> None:
+    "Wait for every worker with a bar of finished trials; on a failure or an interrupt stop the others and raise"
+    from tqdm.auto import tqdm
+    from tinymatch.core import wait_commands
+    bar = tqdm(total=target, desc=f"study {study.study_name}", unit="trial", disable=not progress)
+    try:
+        while any(c.poll() is None for c in children) and not any(c.poll() for c in children):
+            bar.update(min(count_trials(study), target) - bar.n); time.sleep(2)
+        bar.update(min(count_trials(study), target) - bar.n)
+    except BaseException:
+        for c in children: c.terminate()
+        raise
+    finally: bar.close()
+    failed = [c for c in children if c.poll()]
+    for c in children:
+        if c.poll() is None: c.terminate(); c.wait()
+    wait_commands(failed or children)
+
+def run_parallel_study(config_path: str | Path,         # the study's HPT YAML (the workers read it)
+                       workers: int = 2,                # worker processes filling the study
                        home: str | Path | None = None,  # TINYMATCH_HOME
                        source: str | Path | None = None, # dataset source
                        storage: str | None = None,      # Optuna storage URL override
                        n_trials: int | None = None,     # target distinct finished trials (default the config's)
                        fresh: bool = False,             # delete a stored study of this name first
-                       progress: bool = True,           # one line per finished trial (this worker's)
+                       progress: bool = True,           # a bar of the study's finished trials while the workers run
+                       tf_threads: int | None = None,   # TensorFlow threads of each worker (default the cores shared: cores // workers)
                       ) -> optuna.Study:
-    "Run or resume the study of `config_path` with `workers` processes (worker 0 here, the others as children)"
-    from tinymatch.core import start_command, wait_commands
+    "Run or resume the study of `config_path` with `workers` child processes sharing the cores"
+    from tinymatch.core import start_command
     if int(workers) < 1: raise TinymatchError(f"workers: expected a positive integer, got {workers}")
     hpt_cfg = load_hpt_config(config_path)
+    target = min(int(n_trials or hpt_cfg.n_trials), grid_size(hpt_cfg))
     if fresh: _delete_study(hpt_cfg, home, storage)
-    data = TrainingData(home, source, progress=progress)
-    _preload_features(hpt_cfg, data)   # the cache is complete before any child reads it
-    create_study(hpt_cfg, home, storage)
+    _preload_features(hpt_cfg, TrainingData(home, source, progress=progress))   # the cache is complete before a worker reads it
+    study = create_study(hpt_cfg, home, storage)
     args = ["hpt", "--config", config_path, *[a for k, v in (("--home", home), ("--source", source), ("--storage", storage),
                                                                ("--n-trials", n_trials)) if v is not None for a in (k, v)]]
-    logs = home_dir(home) / "logs" / "hpt"
-    children = [start_command([*args, "--worker", i], logs / f"{hpt_cfg.study_name}-worker{i}.log") for i in range(1, int(workers))]
-    try: run_study(hpt_cfg, home, source, storage, n_trials, data=data, progress=progress)
-    except BaseException:
-        for c in children: c.terminate()
-        raise
-    wait_commands(children)
+    logs, threads = home_dir(home) / "logs" / "hpt", tf_threads or max(1, (os.cpu_count() or 1) // int(workers))
+    children = [start_command([*args, "--worker", i], logs / f"{hpt_cfg.study_name}-worker{i}.log", tf_threads=threads)
+                for i in range(int(workers))]
+    _wait_for_workers(children, study, target, progress)
     return create_study(hpt_cfg, home, storage)
 
 # %% ../nbs/10_hpt.ipynb #5027777b
