@@ -64,22 +64,26 @@ def load_rgb(x,                     # a path, a PIL image or a numpy array of an
     raise TinymatchError(f"load_rgb: expected a path, a PIL image or a numpy array, got {type(x).__name__}")
 
 # %% ../nbs/03_pipelines.ipynb #edc2950e
+def _resized_rgb(x, image_size: int) -> np.ndarray:
+    "uint8 RGB (image_size, image_size, 3), bilinear; big JPEGs are decoded at reduced scale"
+    rgb = load_rgb(x, draft=image_size)
+    if rgb.shape[:2] == (image_size, image_size): return rgb
+    return np.asarray(Image.fromarray(rgb).resize((image_size, image_size), Image.BILINEAR))
+
 def load_resized(x,                 # a path, a PIL image or a numpy array of any mode
                  image_size: int,   # side of the square output
                 ) -> np.ndarray:
     "The image as float32 0-255 RGB (image_size, image_size, 3), bilinear; big JPEGs are decoded at reduced scale"
-    rgb = load_rgb(x, draft=image_size)
-    if rgb.shape[:2] != (image_size, image_size):
-        rgb = np.asarray(Image.fromarray(rgb).resize((image_size, image_size), Image.BILINEAR))
-    return rgb.astype(np.float32)
+    return _resized_rgb(x, image_size).astype(np.float32)
 
 # %% ../nbs/03_pipelines.ipynb #be2bef02
-def _try_load(path, image_size):
-    try: return load_resized(path, image_size), None
+def _load_into(batch: np.ndarray, k: int, path, image_size: int) -> str | None:
+    "Decode `path` into row `k` of `batch`; None, or why the file is unreadable"
+    try: batch[k] = _resized_rgb(path, image_size); return None
     except TinymatchError as e:
         msg = str(e)
-        return None, msg[len(f"{path}: "):] if msg.startswith(f"{path}: ") else msg
-    except OSError as e: return None, e.strerror or str(e)
+        return msg[len(f"{path}: "):] if msg.startswith(f"{path}: ") else msg
+    except OSError as e: return e.strerror or str(e)
 
 def decoded_batches(files,                  # image files
                     image_size: int,        # side of the square model input
@@ -92,14 +96,17 @@ def decoded_batches(files,                  # image files
     files = [Path(f) for f in files]
     chunks = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(workers or os.cpu_count() or 2) as pool:
-        submit = lambda chunk: [pool.submit(_try_load, f, image_size) for f in chunk]
+        def submit(chunk):   # the threads write each image straight into its row: no stacking after decode
+            batch = np.empty((len(chunk), image_size, image_size, 3), np.float32)
+            return batch, [pool.submit(_load_into, batch, k, f, image_size) for k, f in enumerate(chunk)]
         pending = submit(chunks[0]) if chunks else None
         for k, chunk in enumerate(chunks):
-            done, pending = [f.result() for f in pending], (submit(chunks[k + 1]) if k + 1 < len(chunks) else None)
-            good = [(f, a) for f, (a, _) in zip(chunk, done) if a is not None]
-            bad = [(str(f), why) for f, (a, why) in zip(chunk, done) if a is None]
-            batch = np.stack([a for _, a in good]) if good else np.zeros((0, image_size, image_size, 3), np.float32)
-            yield batch, [f for f, _ in good], bad
+            batch, futures = pending
+            whys = [f.result() for f in futures]
+            pending = submit(chunks[k + 1]) if k + 1 < len(chunks) else None
+            ok = [i for i, why in enumerate(whys) if why is None]
+            yield (batch if len(ok) == len(chunk) else batch[ok]), [chunk[i] for i in ok], \
+                  [(str(chunk[i]), why) for i, why in enumerate(whys) if why is not None]
 
 # %% ../nbs/03_pipelines.ipynb #fa068ae8
 def prepare_images(images: Sequence,     # paths, PIL images or uint8 arrays, any size and mode

@@ -24,7 +24,7 @@ __all__ = ['REFERENCE_PROFILE', 'REFERENCE_PROFILES', 'SETUP_TAG', 'SETUP_SOURCE
            'training_summary_text', 'seed_loss_comparison', 'quality_table', 'conclusion_summary', 'manifest_tables',
            'index_preview', 'hpt_trials_table', 'projector_text', 'comparison_sentence', 'open_set_summary',
            'decision_table', 'few_shot_by_split', 'other_reference_runs', 'archive_run', 'start_manifest',
-           'execute_profile', 'run_report', 'cli_report', 'readme_facts', 'write_readme']
+           'execute_profile', 'finish_manifest', 'run_report', 'cli_report', 'readme_facts', 'write_readme']
 
 # %% ../nbs/14_report.ipynb #8b598d20
 def find_repo_root(start: str | Path | None = None) -> Path:
@@ -1098,6 +1098,16 @@ def execute_profile(prof: Profile,   # the profile being run
         print(f"      done in {seconds:.0f} s", flush=True)
     return executed
 
+# %% ../nbs/14_report.ipynb #5f1e0c2a
+def finish_manifest(manifest: dict,            # the run's manifest after `execute_profile`
+                    only: list | None = None,  # the notebooks re-run on their own, if any
+                   ) -> dict:
+    "Stamp the total of the full run's step times and when this run finished (a re-run's end goes to its `reran` entry)"
+    manifest["total_seconds"] = round(sum(manifest["steps"].values()), 1)
+    record = manifest["reran"][-1] if only and manifest.get("reran") else manifest
+    record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    return manifest
+
 # %% ../nbs/14_report.ipynb #a90a0fca
 def _bundle_final_model(params, home):
     from tinymatch.config import load_experiment_config
@@ -1124,9 +1134,7 @@ def run_report(profile: str = "cpu",       # profile name from `report/profiles.
     os.environ["TINYMATCH_FIGURES"] = params["figures"]   # a figure saved without out_dir lands in this run's folder too
     manifest, t_all = start_manifest(prof, params, force, only), time.time()
     executed = execute_profile(prof, params, manifest, run_dir(prof.name, home), only)
-    manifest["total_seconds"] = round(sum(manifest["steps"].values()), 1)
-    manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
-    write_json(params["manifest_path"], manifest)
+    write_json(params["manifest_path"], finish_manifest(manifest, only))
     if prof.name == REFERENCE_PROFILE: _bundle_final_model(params, home)   # the package's reference model is the cpu run's final one
     out = render_html(executed, output_paths(prof.name, out_dir)["html"], title=_report_title(params))
     for kept in archive_run(params, out_dir): print(f"kept {kept}")
