@@ -142,7 +142,7 @@ def test_kill_gallery_build_and_damaged_index(setup, trained, tmp_path):
     home = tmp_path / "g"
     args = ["search", query, "--gallery", folder, "--model", trained, "--home", home, "--json", "-k", 5, "--chunk-size", 32]
     mark = tmp_path / "mark"
-    p = slowed("tinymatch.pipelines:_try_load", 0.02, mark, *args)      # every decoded image is counted
+    p = slowed("tinymatch.pipelines:_load_into", 0.02, mark, *args)     # every decoded image is counted
     kill_when(p, lambda: calls(mark) >= 70, timeout=300)                 # decoding the third batch: the first chunk is committed
     COUNTS["faults"] += 1
     done = len(json.loads(next((home / "galleries").glob("*/manifest.json")).read_text())["chunks"])
