@@ -1071,6 +1071,10 @@ def start_manifest(prof: Profile,       # the profile being run
     return manifest
 
 # %% ../nbs/14_report.ipynb #3ce5aef2
+def _run_record(manifest: dict, only: list | None) -> dict:
+    "Where this run's times go: a `--only` re-run's own `reran` entry, else the manifest itself"
+    return manifest["reran"][-1] if only and manifest.get("reran") else manifest
+
 def execute_profile(prof: Profile,   # the profile being run
                     params: dict,    # its notebook parameters
                     manifest: dict,  # from `start_manifest`: gets each notebook's wall time, written after every step
@@ -1091,8 +1095,7 @@ def execute_profile(prof: Profile,   # the profile being run
         write_json(manifest_path, manifest)  # later notebooks show the steps finished so far
         executed.append(execute_notebook(find_repo_root() / nb, runs, params))
         seconds, load = round(time.time() - t0, 1), dict(start=load_start, end=load_average())
-        rerun = only and stem in manifest["steps"] and manifest.get("reran")   # a section re-run alone: the full run's times stay
-        record = manifest["reran"][-1] if rerun else manifest
+        record = _run_record(manifest, only) if stem in manifest["steps"] else manifest   # a re-run keeps the full run's times
         record.setdefault("steps", {})[stem] = seconds
         record.setdefault("step_load_1_5_15", {})[stem] = load
         print(f"      done in {seconds:.0f} s", flush=True)
@@ -1104,8 +1107,7 @@ def finish_manifest(manifest: dict,            # the run's manifest after `execu
                    ) -> dict:
     "Stamp the total of the full run's step times and when this run finished (a re-run's end goes to its `reran` entry)"
     manifest["total_seconds"] = round(sum(manifest["steps"].values()), 1)
-    record = manifest["reran"][-1] if only and manifest.get("reran") else manifest
-    record["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    _run_record(manifest, only)["finished"] = dt.datetime.now().isoformat(timespec="seconds")
     return manifest
 
 # %% ../nbs/14_report.ipynb #a90a0fca
